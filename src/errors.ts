@@ -1,0 +1,62 @@
+/**
+ * The one error catalog. Every failure a user can see has a stable code, an HTTP status and a
+ * user-safe message; the server maps these to responses in one place and the CLI maps them to
+ * `datactl: <message>` and an exit code in one place.
+ */
+export const ERROR_CATALOG = {
+  E_BAD_REQUEST: { status: 400, summary: 'The request is malformed.' },
+  E_INVALID_NAME: { status: 400, summary: 'A repo or branch name does not match the allowed pattern.' },
+  E_INVALID_PATH: { status: 400, summary: 'A file path is not a valid, normalized repo path.' },
+  E_INVALID_REF: { status: 400, summary: 'A ref is not syntactically valid.' },
+  E_INVALID_HASH: { status: 400, summary: 'A chunk or content hash is not 64 lowercase hex digits.' },
+  E_TRUNCATED_UPLOAD: { status: 400, summary: 'An upload ended before all announced bytes arrived.' },
+  E_REPO_NOT_FOUND: { status: 404, summary: 'The repo does not exist.' },
+  E_BRANCH_NOT_FOUND: { status: 404, summary: 'The branch does not exist.' },
+  E_COMMIT_NOT_FOUND: { status: 404, summary: 'No commit matches the ref.' },
+  E_PATH_NOT_FOUND: { status: 404, summary: 'The path does not exist at that commit.' },
+  E_CHUNK_NOT_FOUND: { status: 404, summary: 'The chunk is not present in this repo.' },
+  E_NOT_FOUND: { status: 404, summary: 'No such route.' },
+  E_REPO_EXISTS: { status: 409, summary: 'A repo with that name already exists.' },
+  E_BRANCH_EXISTS: { status: 409, summary: 'A branch with that name already exists.' },
+  E_CONFLICT: { status: 409, summary: 'The branch head moved since the expected parent.' },
+  E_AMBIGUOUS_REF: { status: 409, summary: 'A commit id prefix matches more than one commit.' },
+  E_PAYLOAD_TOO_LARGE: { status: 413, summary: 'The request body exceeds the limit.' },
+  E_RANGE_NOT_SATISFIABLE: { status: 416, summary: 'The requested byte range lies outside the file.' },
+  E_NOT_A_FILE: { status: 422, summary: 'The path names a directory, not a file.' },
+  E_NOT_A_DIRECTORY: { status: 422, summary: 'The path names a file, not a directory.' },
+  E_CHUNK_HASH_MISMATCH: { status: 422, summary: 'Uploaded bytes do not hash to the claimed chunk hash.' },
+  E_CHUNKS_MISSING: { status: 422, summary: 'A manifest refers to chunks the repo does not hold.' },
+  E_INVALID_MANIFEST: { status: 422, summary: 'A file manifest is inconsistent (sizes, counts).' },
+  E_PATH_CONFLICT: { status: 422, summary: 'A change would put a file where a directory is, or the reverse.' },
+  E_OBJECT_NOT_FOUND: { status: 500, summary: 'An object the metadata refers to is missing from the object store.' },
+  E_CORRUPT_OBJECT: { status: 500, summary: 'Stored data failed its integrity check.' },
+  E_INTERNAL: { status: 500, summary: 'An unexpected server error.' },
+  E_STORE_UNAVAILABLE: { status: 503, summary: 'The object or metadata store cannot be reached.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class DatactlError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'DatactlError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERROR_CATALOG[this.code].status;
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CATALOG, value);
+}
+
+/** Shorthand used across the engine: `throw fail('E_REPO_NOT_FOUND', 'repo "x" not found')`. */
+export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): DatactlError {
+  return new DatactlError(code, message, details);
+}

@@ -1,0 +1,40 @@
+/**
+ * The object-store seam. Pack objects (many chunks each) are the only thing datactl writes here;
+ * everything that names them lives in the metadata store. Adapters translate native errors
+ * (ENOENT, NoSuchKey, connection refused) into DatactlError at this boundary and never leak them.
+ *
+ * Keys are relative, '/'-separated, from [A-Za-z0-9._/-]; adapters map them to files or S3 keys.
+ */
+export interface ObjectStore {
+  /** Human-readable location for logs, e.g. `file:///var/lib/datactl/objects` (never credentials). */
+  readonly description: string;
+
+  /**
+   * Store `body` (the concatenation of the parts) under `key` and resolve only once it is durable:
+   * fsynced file and directory for local disk, a completed PUT for S3. Objects are write-once and
+   * content-addressed, so putting a key that already exists is allowed and leaves one object.
+   * A failed put leaves no partial object visible under `key`.
+   */
+  put(key: string, body: readonly Uint8Array[]): Promise<void>;
+
+  /**
+   * Read `length` bytes at `offset` of `key`. Throws E_OBJECT_NOT_FOUND when the key is absent and
+   * E_CORRUPT_OBJECT when the object is shorter than offset + length (a truncated object).
+   */
+  getRange(key: string, offset: number, length: number): Promise<Buffer>;
+
+  /** The object's size in bytes, or undefined when absent. */
+  stat(key: string): Promise<{ size: number } | undefined>;
+
+  /** Remove `key`; removing an absent key is not an error (idempotent). */
+  delete(key: string): Promise<void>;
+
+  /** Every key starting with `prefix`, in no promised order. */
+  list(prefix: string): AsyncIterable<string>;
+
+  /** Resolve when the store can be read and written (health checks); throw E_STORE_UNAVAILABLE otherwise. */
+  check(): Promise<void>;
+
+  /** Release sockets and handles. */
+  close(): Promise<void>;
+}
