@@ -8,15 +8,20 @@ import type { ChunkHash } from '../types.js';
 const require = createRequire(import.meta.url);
 const native = require('@napi-rs/blake-hash') as typeof import('@napi-rs/blake-hash');
 
+/** A Buffer view of the same memory (no copy): the binding's typings take Buffer. */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
 export function blake3Hex(data: Uint8Array | string): ChunkHash {
-  return native.blake3(data).toString('hex') as ChunkHash;
+  return native.blake3(typeof data === 'string' ? data : asBuffer(data)).toString('hex') as ChunkHash;
 }
 
 /** Incremental hasher for whole-file content hashes. */
 export class Blake3Stream {
   private readonly hasher = new native.Blake3Hasher();
   update(data: Uint8Array): this {
-    this.hasher.update(data);
+    this.hasher.update(asBuffer(data));
     return this;
   }
   digestHex(): ChunkHash {

@@ -1,0 +1,40 @@
+/**
+ * The app factory: builds a fastify instance around an engine and never listens, so tests can use
+ * `inject()` or `listen({ port: 0 })` and `main.ts` decides where to bind.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Engine } from '../src/engine.js';
+import { registerErrorHandling } from './errors.js';
+import { chunkRoutes } from './routes/chunks.js';
+import { commitRoutes } from './routes/commits.js';
+import { fileRoutes } from './routes/files.js';
+import { healthRoutes } from './routes/health.js';
+import { repoRoutes } from './routes/repos.js';
+
+export interface BuildAppOptions {
+  engine: Engine;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Default JSON body limit; routes that need more say so (commit bodies, hash lists). */
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
+export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: JSON_BODY_LIMIT,
+    // Large uploads and downloads may legitimately take minutes.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65_000,
+    disableRequestLogging: false,
+  });
+  registerErrorHandling(app);
+  healthRoutes(app, opts.engine);
+  repoRoutes(app, opts.engine.ctx);
+  commitRoutes(app, opts.engine.ctx);
+  fileRoutes(app, opts.engine.ctx);
+  chunkRoutes(app, opts.engine.ctx);
+  await app.ready();
+  return app;
+}

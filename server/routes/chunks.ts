@@ -1,0 +1,46 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { fail } from '../../src/errors.js';
+import { missingChunks, readChunks, uploadChunks } from '../../src/ops/chunks.js';
+import type { EngineContext } from '../../src/ops/context.js';
+import type { ChunkHash } from '../../src/types.js';
+import { encodeFrameHeader } from '../../src/wire/frames.js';
+import { hashList, repoParam } from '../params.js';
+
+/** Per upload request; the client splits larger uploads. */
+export const CHUNK_UPLOAD_LIMIT = 256 * 1024 * 1024;
+/** 100k hashes as JSON is ~6.7 MB. */
+const HASH_LIST_LIMIT = 8 * 1024 * 1024;
+
+export function chunkRoutes(app: FastifyInstance, ctx: EngineContext): void {
+  app.post('/v1/repos/:repo/chunks/missing', { bodyLimit: HASH_LIST_LIMIT }, async (req) => {
+    return { missing: await missingChunks(ctx, repoParam(req.params), hashList(req.body)) };
+  });
+
+  app.post('/v1/repos/:repo/chunks/read', { bodyLimit: HASH_LIST_LIMIT }, async (req, reply) => {
+    const hashes = hashList(req.body);
+    const chunks = await readChunks(ctx, repoParam(req.params), hashes);
+    return reply.header('Content-Type', 'application/octet-stream').send(Readable.from(framed(hashes, chunks), { objectMode: false }));
+  });
+
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+    scope.post('/v1/repos/:repo/chunks', async (req) => {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      const repo = repoParam(req.params);
+      if (declared > CHUNK_UPLOAD_LIMIT) {
+        req.raw.resume(); // drain rather than reset, so the client reads the 413
+        throw fail('E_PAYLOAD_TOO_LARGE', `upload of ${declared} bytes exceeds ${CHUNK_UPLOAD_LIMIT}; send fewer chunks per request`);
+      }
+      return uploadChunks(ctx, repo, req.body as AsyncIterable<Uint8Array>, CHUNK_UPLOAD_LIMIT);
+    });
+  });
+}
+
+async function* framed(hashes: readonly ChunkHash[], chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let i = 0;
+  for await (const bytes of chunks) {
+    yield encodeFrameHeader(hashes[i++]!, bytes.length);
+    yield bytes;
+  }
+}

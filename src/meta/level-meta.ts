@@ -1,0 +1,55 @@
+/** MetaStore on LevelDB (`level` / classic-level), utf8 keys and values. */
+import { Level } from 'level';
+import { fail } from '../errors.js';
+import type { KeyRange, MetaOp, MetaStore } from './meta-store.js';
+
+export class LevelMetaStore implements MetaStore {
+  private constructor(private readonly db: Level<string, string>) {}
+
+  static async open(dir: string): Promise<LevelMetaStore> {
+    const db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+      throw fail('E_STORE_UNAVAILABLE', `cannot open metadata store at ${dir}: ${cause}`);
+    }
+    return new LevelMetaStore(db);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.db.get(key)) ?? undefined;
+  }
+
+  async getMany(keys: readonly string[]): Promise<Array<string | undefined>> {
+    if (keys.length === 0) return [];
+    const values = await this.db.getMany(keys as string[]);
+    return values.map((v) => v ?? undefined);
+  }
+
+  async batch(ops: readonly MetaOp[], opts: { sync?: boolean } = {}): Promise<void> {
+    if (ops.length === 0) return;
+    await this.db.batch(ops as MetaOp[], { sync: opts.sync ?? true });
+  }
+
+  async *entries(range: KeyRange): AsyncIterable<[string, string]> {
+    const { gte, lt, gt, limit, reverse } = range;
+    const bounds = gt !== undefined && !reverse ? { gt, lt } : gt !== undefined ? { gte, lt: gt } : { gte, lt };
+    for await (const entry of this.db.iterator({ ...bounds, limit: limit ?? -1, reverse: reverse ?? false })) {
+      yield entry as [string, string];
+    }
+  }
+
+  async clear(range: { gte: string; lt: string }): Promise<void> {
+    await this.db.clear(range);
+  }
+
+  async check(): Promise<void> {
+    if (this.db.status !== 'open') throw fail('E_STORE_UNAVAILABLE', `metadata store is ${this.db.status}`);
+    await this.db.get('s:probe');
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

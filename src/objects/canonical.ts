@@ -1,0 +1,25 @@
+/**
+ * Canonical JSON: object keys sorted, no whitespace, so one value has exactly one encoding and a
+ * BLAKE3 of it is a stable identity (commit ids, tree ids, manifest ids).
+ */
+import { blake3Hex } from '../hash/blake3.js';
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = sortKeys(v);
+  }
+  return out;
+}
+
+/** BLAKE3 of the canonical encoding, prefixed with a type tag so a tree can never equal a commit. */
+export function objectId(type: 'commit' | 'tree' | 'manifest', body: string): string {
+  return blake3Hex(`${type} ${Buffer.byteLength(body)}\0${body}`);
+}

@@ -1,0 +1,59 @@
+/** A file's content: its ordered chunks, total size and whole-file BLAKE3. Pure, no I/O. */
+import { fail } from '../errors.js';
+import { EMPTY_HASH } from '../hash/blake3.js';
+import { isHex64, type ChunkHash } from '../types.js';
+import { canonicalJson, objectId } from './canonical.js';
+
+export type ManifestChunk = [hash: ChunkHash, size: number];
+
+export interface Manifest {
+  size: number;
+  hash: ChunkHash;
+  /** Which chunker produced the boundaries, so the parameters can change without breaking old commits. */
+  chunker: string;
+  chunks: ManifestChunk[];
+}
+
+/** The largest single chunk accepted anywhere (the chunker's max is far below it). */
+export const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
+const CHUNKER_ID_RE = /^[a-z0-9][a-z0-9.:_-]{0,99}$/;
+
+export function encodeManifest(m: Manifest): string {
+  return canonicalJson({ size: m.size, hash: m.hash, chunker: m.chunker, chunks: m.chunks });
+}
+
+export function manifestId(m: Manifest): string {
+  return objectId('manifest', encodeManifest(m));
+}
+
+/** Validate an untrusted manifest (HTTP input); `where` names it in messages. */
+export function parseManifest(value: unknown, where: string): Manifest {
+  const bad = (why: string) => fail('E_INVALID_MANIFEST', `manifest for ${where}: ${why}`, { path: where });
+  if (value === null || typeof value !== 'object') throw bad('must be an object');
+  const v = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(v.size) || (v.size as number) < 0) throw bad('size must be a non-negative integer');
+  if (!isHex64(v.hash)) throw bad('hash must be 64 lowercase hex digits');
+  if (typeof v.chunker !== 'string' || !CHUNKER_ID_RE.test(v.chunker)) throw bad('chunker must be a chunker id');
+  if (!Array.isArray(v.chunks)) throw bad('chunks must be an array of [hash, size]');
+  let total = 0;
+  for (const c of v.chunks) {
+    if (!Array.isArray(c) || c.length !== 2 || !isHex64(c[0])) throw bad('each chunk must be [64-hex hash, size]');
+    if (!Number.isSafeInteger(c[1]) || c[1] <= 0 || c[1] > MAX_CHUNK_BYTES) throw bad(`chunk size must be 1..${MAX_CHUNK_BYTES}`);
+    total += c[1];
+  }
+  if (total !== v.size) throw bad(`chunk sizes add up to ${total}, not the declared size ${v.size as number}`);
+  if (v.size === 0 && v.hash !== EMPTY_HASH) throw bad('an empty file must have the BLAKE3 hash of no bytes');
+  return { size: v.size as number, hash: v.hash as ChunkHash, chunker: v.chunker, chunks: v.chunks as ManifestChunk[] };
+}
+
+/** Byte offset of every chunk in the file, plus the end: offsets[i]..offsets[i+1] is chunk i. */
+export function chunkOffsets(m: Manifest): number[] {
+  const offsets = new Array<number>(m.chunks.length + 1);
+  let at = 0;
+  for (let i = 0; i < m.chunks.length; i++) {
+    offsets[i] = at;
+    at += m.chunks[i]![1];
+  }
+  offsets[m.chunks.length] = at;
+  return offsets;
+}

@@ -1,0 +1,62 @@
+/**
+ * Chunk negotiation for one repo. Storage is shared across repos, but answers are per repo: a chunk
+ * is "present" for a repo only once that repo uploaded (or referenced) it, so asking never reveals
+ * what another repo holds.
+ */
+import { fail } from '../errors.js';
+import { blake3Hex } from '../hash/blake3.js';
+import { keys } from '../meta/keys.js';
+import { requireRepo } from '../meta/records.js';
+import { MAX_CHUNK_BYTES } from '../objects/manifest.js';
+import { ChunkIngest, type IngestStats } from '../packs/chunk-ingest.js';
+import type { ChunkHash, RepoName } from '../types.js';
+import { decodeFrames } from '../wire/frames.js';
+import type { EngineContext } from './context.js';
+
+export const MAX_MISSING_QUERY = 100_000;
+export const MAX_READ_QUERY = 10_000;
+
+export async function missingChunks(ctx: EngineContext, repo: RepoName, hashes: readonly ChunkHash[]): Promise<ChunkHash[]> {
+  await requireRepo(ctx.meta, repo);
+  if (hashes.length > MAX_MISSING_QUERY) throw fail('E_PAYLOAD_TOO_LARGE', `at most ${MAX_MISSING_QUERY} hashes per query`);
+  const present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
+  return hashes.filter((_, i) => present[i] === undefined);
+}
+
+/**
+ * Ingest a framed upload. Every chunk is hashed as it arrives; one mismatch or a cut-off body
+ * rejects the whole request and nothing from it is indexed.
+ */
+export async function uploadChunks(ctx: EngineContext, repo: RepoName, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<IngestStats> {
+  await requireRepo(ctx.meta, repo);
+  const ingest = new ChunkIngest(ctx.meta, ctx.store, repo, ctx.packTargetBytes);
+  for await (const frame of decodeFrames(limitBytes(body, maxBytes), MAX_CHUNK_BYTES)) {
+    const actual = blake3Hex(frame.bytes);
+    if (actual !== frame.hash) {
+      throw fail('E_CHUNK_HASH_MISMATCH', `chunk claimed as ${frame.hash} hashes to ${actual}; nothing from this upload was stored`, {
+        claimed: frame.hash,
+        actual,
+      });
+    }
+    await ingest.add(frame.hash, frame.bytes);
+  }
+  return ingest.commit();
+}
+
+async function* limitBytes(body: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const piece of body) {
+    total += piece.length;
+    if (total > maxBytes) throw fail('E_PAYLOAD_TOO_LARGE', `upload exceeds ${maxBytes} bytes; send fewer chunks per request`);
+    yield piece;
+  }
+}
+
+/** Verified chunk bytes in request order; only chunks this repo holds. */
+export async function readChunks(ctx: EngineContext, repo: RepoName, hashes: readonly ChunkHash[]): Promise<AsyncIterable<Buffer>> {
+  await requireRepo(ctx.meta, repo);
+  if (hashes.length > MAX_READ_QUERY) throw fail('E_PAYLOAD_TOO_LARGE', `at most ${MAX_READ_QUERY} hashes per read`);
+  const missing = await missingChunks(ctx, repo, hashes);
+  if (missing.length > 0) throw fail('E_CHUNK_NOT_FOUND', `chunk ${missing[0]} is not in repo "${repo}"`, { missing: missing.slice(0, 100) });
+  return ctx.reader.read(hashes);
+}

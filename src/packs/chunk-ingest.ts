@@ -1,0 +1,76 @@
+/**
+ * Takes verified chunks for one repo and makes them durable: chunks the store already holds (from
+ * any repo) are not stored again; new ones go into packs; then one synced batch records the pack
+ * locations and the repo's presence entries. Nothing is indexed until its pack is durable, so an
+ * aborted ingest leaves at most an unreferenced pack, never an index entry without bytes.
+ */
+import { keys } from '../meta/keys.js';
+import type { MetaOp, MetaStore } from '../meta/meta-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { ChunkHash, RepoName } from '../types.js';
+import { encodeLocation } from './chunk-location.js';
+import { PackWriter } from './pack-writer.js';
+
+export interface IngestStats {
+  received: number;
+  stored: number;
+  storedBytes: number;
+  deduplicated: number;
+}
+
+export class ChunkIngest {
+  private readonly writer: PackWriter;
+  private staged: Array<[ChunkHash, Uint8Array]> = [];
+  private stagedBytes = 0;
+  private readonly seen = new Set<ChunkHash>();
+  readonly stats: IngestStats = { received: 0, stored: 0, storedBytes: 0, deduplicated: 0 };
+
+  constructor(
+    private readonly meta: MetaStore,
+    store: ObjectStore,
+    private readonly repo: RepoName,
+    private readonly packTargetBytes: number,
+  ) {
+    this.writer = new PackWriter(store, packTargetBytes);
+  }
+
+  /** Add a chunk whose bytes were already verified against `hash`; keeps `bytes` by reference. */
+  async add(hash: ChunkHash, bytes: Uint8Array): Promise<void> {
+    this.stats.received++;
+    if (this.seen.has(hash)) return;
+    this.seen.add(hash);
+    this.staged.push([hash, bytes]);
+    this.stagedBytes += bytes.length;
+    if (this.stagedBytes >= this.packTargetBytes) await this.drain();
+  }
+
+  /** Write remaining chunks, then index everything in one synced batch. */
+  async commit(): Promise<IngestStats> {
+    await this.drain();
+    await this.writer.flush();
+    const ops: MetaOp[] = [];
+    for (const [hash, loc] of this.writer.locations()) ops.push({ type: 'put', key: keys.chunk(hash), value: encodeLocation(loc) });
+    for (const hash of this.seen) ops.push({ type: 'put', key: keys.repoChunk(this.repo, hash), value: '' });
+    await this.meta.batch(ops, { sync: true });
+    return this.stats;
+  }
+
+  /** Move staged chunks the store lacks into the pack writer; count the rest as deduplicated. */
+  private async drain(): Promise<void> {
+    const staged = this.staged;
+    this.staged = [];
+    this.stagedBytes = 0;
+    if (staged.length === 0) return;
+    const known = await this.meta.getMany(staged.map(([hash]) => keys.chunk(hash)));
+    for (let i = 0; i < staged.length; i++) {
+      const [hash, bytes] = staged[i]!;
+      if (known[i] !== undefined) {
+        this.stats.deduplicated++;
+        continue;
+      }
+      this.stats.stored++;
+      this.stats.storedBytes += bytes.length;
+      await this.writer.add(hash, bytes);
+    }
+  }
+}

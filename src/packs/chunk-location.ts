@@ -1,0 +1,25 @@
+/** Where a chunk's bytes live: a range of a pack object. Encoded compactly; the index holds millions. */
+import { fail } from '../errors.js';
+
+export interface ChunkLocation {
+  pack: string;
+  offset: number;
+  length: number;
+}
+
+export function encodeLocation(loc: ChunkLocation): string {
+  return `${loc.pack} ${loc.offset} ${loc.length}`;
+}
+
+export function decodeLocation(value: string): ChunkLocation {
+  const [pack, offset, length] = value.split(' ');
+  if (pack === undefined || offset === undefined || length === undefined) {
+    throw fail('E_CORRUPT_OBJECT', `chunk index entry is malformed: ${JSON.stringify(value)}`);
+  }
+  return { pack, offset: Number(offset), length: Number(length) };
+}
+
+/** Object-store key of a pack: fanned out by the first two hex digits of its id. */
+export function packKey(packId: string): string {
+  return `packs/${packId.slice(0, 2)}/${packId}`;
+}

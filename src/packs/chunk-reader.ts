@@ -1,0 +1,78 @@
+/**
+ * Reads chunks by hash: looks up their locations, coalesces runs of adjacent chunks of one pack
+ * into a single ranged read, keeps a couple of reads in flight, and re-hashes every chunk before
+ * handing it out (a chunk that does not match its name is corruption, never data).
+ */
+import { fail } from '../errors.js';
+import { blake3Hex } from '../hash/blake3.js';
+import { keys } from '../meta/keys.js';
+import type { MetaStore } from '../meta/meta-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { ChunkHash } from '../types.js';
+import { decodeLocation, packKey, type ChunkLocation } from './chunk-location.js';
+
+const MAX_RUN_BYTES = 16 * 1024 * 1024;
+const LOOKUP_BATCH = 4096;
+const READ_AHEAD = 2;
+
+interface Run {
+  pack: string;
+  offset: number;
+  length: number;
+  chunks: Array<{ hash: ChunkHash; at: number; length: number }>;
+}
+
+export class ChunkReader {
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly store: ObjectStore,
+  ) {}
+
+  async locate(hashes: readonly ChunkHash[]): Promise<ChunkLocation[]> {
+    const values = await this.meta.getMany(hashes.map(keys.chunk));
+    return values.map((v, i) => {
+      if (v === undefined) throw fail('E_OBJECT_NOT_FOUND', `chunk ${hashes[i]} is referenced but not in the chunk index`);
+      return decodeLocation(v);
+    });
+  }
+
+  /** The chunks' bytes, in the order given (repeats allowed). */
+  async *read(hashes: readonly ChunkHash[]): AsyncGenerator<Buffer> {
+    const pending: Array<Promise<Buffer[]>> = [];
+    for await (const run of this.runs(hashes)) {
+      pending.push(this.readRun(run));
+      if (pending.length > READ_AHEAD) yield* await pending.shift()!;
+    }
+    while (pending.length > 0) yield* await pending.shift()!;
+  }
+
+  private async *runs(hashes: readonly ChunkHash[]): AsyncGenerator<Run> {
+    let run: Run | undefined;
+    for (let start = 0; start < hashes.length; start += LOOKUP_BATCH) {
+      const batch = hashes.slice(start, start + LOOKUP_BATCH);
+      const locations = await this.locate(batch);
+      for (let i = 0; i < batch.length; i++) {
+        const loc = locations[i]!;
+        const adjacent = run && run.pack === loc.pack && run.offset + run.length === loc.offset;
+        if (!run || !adjacent || run.length + loc.length > MAX_RUN_BYTES) {
+          if (run) yield run;
+          run = { pack: loc.pack, offset: loc.offset, length: 0, chunks: [] };
+        }
+        run.chunks.push({ hash: batch[i]!, at: run.length, length: loc.length });
+        run.length += loc.length;
+      }
+    }
+    if (run) yield run;
+  }
+
+  private async readRun(run: Run): Promise<Buffer[]> {
+    const bytes = await this.store.getRange(packKey(run.pack), run.offset, run.length);
+    return run.chunks.map((c) => {
+      const chunk = bytes.subarray(c.at, c.at + c.length);
+      if (blake3Hex(chunk) !== c.hash) {
+        throw fail('E_CORRUPT_OBJECT', `chunk ${c.hash} in pack ${run.pack} does not match its hash`);
+      }
+      return chunk;
+    });
+  }
+}
