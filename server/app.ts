@@ -27,7 +27,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     requestTimeout: 0,
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
-    disableRequestLogging: false,
   });
   registerErrorHandling(app);
   healthRoutes(app, opts.engine);

@@ -1,0 +1,279 @@
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { DatactlError, fail } from '../errors.js';
+import { assertObjectKey, assertRange } from './local-store.js';
+import type { ObjectStore } from './object-store.js';
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** Key prefix inside the bucket, without leading/trailing '/'; objects live at `<prefix>/<key>`. */
+  prefix?: string;
+  /** e.g. `http://127.0.0.1:7480`; defaults to $AWS_ENDPOINT_URL_S3 / $AWS_ENDPOINT_URL, else AWS. */
+  endpoint?: string;
+  /** Defaults to $AWS_REGION, else 'us-east-1'. */
+  region?: string;
+  /** Defaults to true when an endpoint is set (Ceph RGW, MinIO, s3rver), false for AWS. */
+  forcePathStyle?: boolean;
+  /** Explicit credentials; when absent the SDK's default chain ($AWS_ACCESS_KEY_ID, profiles...). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  /** Let check() create the bucket when it is missing. */
+  createBucket?: boolean;
+  /** SDK attempts per request including the first (SDK default 3); 1 makes failures fast. */
+  maxAttempts?: number;
+}
+
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** A socket idle this long fails the request instead of hanging a read forever. */
+const IDLE_TIMEOUT_MS = 120_000;
+
+/** Split `s3://BUCKET/PREFIX` into its bucket and its prefix ('' when none, no surrounding '/'). */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(url);
+  if (!match) throw fail('E_BAD_REQUEST', `not an s3:// URL: ${JSON.stringify(url)}`);
+  return { bucket: checkBucket(match[1] ?? ''), prefix: normalizePrefix(match[2] ?? '') };
+}
+
+/**
+ * Objects in an S3 bucket (AWS, Ceph RGW, MinIO, s3rver) under an optional key prefix.
+ * Checksums are computed only when an operation requires them: RGW 16 rejects the SDK's default
+ * aws-chunked uploads with trailing checksums (411 MissingContentLength).
+ */
+export class S3ObjectStore implements ObjectStore {
+  readonly description: string;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly keyPrefix: string;
+  private readonly region: string;
+  private readonly createBucket: boolean;
+
+  constructor(opts: S3StoreOptions) {
+    this.bucket = checkBucket(opts.bucket);
+    const prefix = normalizePrefix(opts.prefix ?? '');
+    this.keyPrefix = prefix === '' ? '' : `${prefix}/`;
+    this.region = opts.region ?? process.env.AWS_REGION ?? 'us-east-1';
+    this.createBucket = opts.createBucket ?? false;
+    const endpoint = opts.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+    const where = endpoint === undefined ? '' : ` at ${withoutUserInfo(endpoint)}`;
+    this.description = `s3://${this.bucket}/${prefix}${where}`;
+    this.client = new S3Client(clientConfig(opts, this.region, endpoint));
+  }
+
+  async put(key: string, body: readonly Uint8Array[]): Promise<void> {
+    const Key = this.objectKey(key);
+    const Body = Buffer.concat(body);
+    try {
+      // If-None-Match makes the write-once rule hold on servers that support conditional PUTs;
+      // the others overwrite with identical bytes (keys are content addresses).
+      const cmd = new PutObjectCommand({ Bucket: this.bucket, Key, Body, ContentLength: Body.length, IfNoneMatch: '*' });
+      await this.client.send(cmd);
+    } catch (err) {
+      if (shapeOf(err).status === 412) return; // already present
+      throw this.translate(err, `put ${key}`);
+    }
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    const Key = this.objectKey(key);
+    assertRange(offset, length);
+    if (length === 0) return this.emptyRange(key, offset);
+    try {
+      const Range = `bytes=${offset}-${offset + length - 1}`;
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range }));
+      if (totalSize(res.ContentRange) < offset + length) {
+        destroyBody(res.Body); // don't wait for bytes that cannot complete the range
+        throw fail('E_CORRUPT_OBJECT', `object ${key} is shorter than ${offset + length} bytes`, { key });
+      }
+      const all = await readBody(res.Body);
+      const bytes = res.ContentRange === undefined ? all.subarray(offset) : all; // Range ignored: whole object
+      if (bytes.length < length) {
+        throw fail('E_CORRUPT_OBJECT', `object ${key} is shorter than ${offset + length} bytes`, { key });
+      }
+      return bytes.subarray(0, length);
+    } catch (err) {
+      throw this.translate(err, `read ${key}`, key);
+    }
+  }
+
+  async stat(key: string): Promise<{ size: number } | undefined> {
+    const Key = this.objectKey(key);
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+      return { size: res.ContentLength ?? 0 };
+    } catch (err) {
+      const { status, name } = shapeOf(err);
+      if (status === 404 && name !== 'NoSuchBucket') return undefined;
+      throw this.translate(err, `stat ${key}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const Key = this.objectKey(key);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+    } catch (err) {
+      if (shapeOf(err).name === 'NoSuchKey') return;
+      throw this.translate(err, `delete ${key}`);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      const page = await this.listPage(this.keyPrefix + prefix, token);
+      for (const obj of page.Contents ?? []) {
+        if (obj.Key?.startsWith(this.keyPrefix)) yield obj.Key.slice(this.keyPrefix.length);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      if (!this.createBucket || shapeOf(err).status !== 404) throw this.translate(err, 'check');
+      await this.makeBucket();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  private objectKey(key: string): string {
+    assertObjectKey(key);
+    return this.keyPrefix + key;
+  }
+
+  private async listPage(Prefix: string, ContinuationToken: string | undefined) {
+    try {
+      return await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix, ContinuationToken }));
+    } catch (err) {
+      throw this.translate(err, `list ${Prefix}`);
+    }
+  }
+
+  /** A zero-length read: no valid Range header exists, so check existence and size instead. */
+  private async emptyRange(key: string, offset: number): Promise<Buffer> {
+    const st = await this.stat(key);
+    if (st === undefined) throw fail('E_OBJECT_NOT_FOUND', `object ${key} not found in ${this.description}`, { key });
+    if (st.size < offset) throw fail('E_CORRUPT_OBJECT', `object ${key} is shorter than ${offset} bytes`, { key });
+    return Buffer.alloc(0);
+  }
+
+  private async makeBucket(): Promise<void> {
+    const config = this.region === 'us-east-1' ? undefined : { LocationConstraint: this.region as never };
+    try {
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket, CreateBucketConfiguration: config }));
+    } catch (err) {
+      // 409: created meanwhile by a racing check() (s3rver even answers 409 BucketAlreadyExists
+      // for the caller's own bucket); HeadBucket decides whether it is usable.
+      if (shapeOf(err).status !== 409) throw this.translate(err, 'create bucket');
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket })).catch((e: unknown) => {
+        throw this.translate(e, 'check');
+      });
+    }
+  }
+
+  /**
+   * Map an SDK error to the catalog: a missing key (404 other than NoSuchBucket) is
+   * E_OBJECT_NOT_FOUND and an unsatisfiable range (416) E_CORRUPT_OBJECT when `key` is given;
+   * no HTTP response (refused, reset, timeout), 5xx, auth failures and a missing bucket are
+   * E_STORE_UNAVAILABLE; anything else is E_INTERNAL.
+   */
+  private translate(err: unknown, what: string, key?: string): DatactlError {
+    if (err instanceof DatactlError) return err;
+    const { status, name, message } = shapeOf(err);
+    const details = { key, s3Error: name, httpStatus: status };
+    if (key !== undefined && status === 404 && name !== 'NoSuchBucket') {
+      return fail('E_OBJECT_NOT_FOUND', `object ${key} not found in ${this.description}`, details);
+    }
+    if (key !== undefined && status === 416) {
+      return fail('E_CORRUPT_OBJECT', `object ${key} is shorter than the requested range`, details);
+    }
+    const text = `object store ${this.description}: ${what} failed: ${name}${message ? `: ${message}` : ''}`;
+    const unavailable = status === undefined || status >= 500 || [401, 403, 404].includes(status);
+    return fail(unavailable ? 'E_STORE_UNAVAILABLE' : 'E_INTERNAL', text, details);
+  }
+}
+
+function clientConfig(opts: S3StoreOptions, region: string, endpoint: string | undefined): S3ClientConfig {
+  const explicit = opts.accessKeyId !== undefined && opts.secretAccessKey !== undefined;
+  return {
+    region,
+    endpoint,
+    forcePathStyle: opts.forcePathStyle ?? endpoint !== undefined,
+    credentials: explicit
+      ? { accessKeyId: opts.accessKeyId!, secretAccessKey: opts.secretAccessKey!, sessionToken: opts.sessionToken }
+      : undefined,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: opts.maxAttempts,
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: IDLE_TIMEOUT_MS },
+  };
+}
+
+/** The object size from a `Content-Range: bytes a-b/SIZE` header; Infinity when absent or unknown. */
+function totalSize(contentRange: string | undefined): number {
+  const match = /\/(\d+)$/.exec(contentRange ?? '');
+  return match ? Number(match[1]) : Infinity;
+}
+
+function destroyBody(body: unknown): void {
+  (body as { destroy?: () => void } | undefined)?.destroy?.();
+}
+
+async function readBody(body: { transformToByteArray(): Promise<Uint8Array> } | undefined): Promise<Buffer> {
+  if (body === undefined) return Buffer.alloc(0);
+  const bytes = await body.transformToByteArray();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The parts of an SDK or socket error we branch on; status is undefined when no response came. */
+function shapeOf(err: unknown): { status: number | undefined; name: string; message: string } {
+  const e = (err ?? {}) as { name?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const name = code ?? (typeof e.name === 'string' ? e.name : 'Error');
+  const message = typeof e.message === 'string' && e.message !== 'UnknownError' ? e.message : '';
+  return { status: e.$metadata?.httpStatusCode, name, message };
+}
+
+function checkBucket(bucket: string): string {
+  if (!BUCKET_PATTERN.test(bucket)) throw fail('E_BAD_REQUEST', `invalid S3 bucket name ${JSON.stringify(bucket)}`);
+  return bucket;
+}
+
+function normalizePrefix(prefix: string): string {
+  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
+  if (trimmed !== '') {
+    try {
+      assertObjectKey(trimmed);
+    } catch {
+      throw fail('E_BAD_REQUEST', `invalid S3 key prefix ${JSON.stringify(prefix)}`);
+    }
+  }
+  return trimmed;
+}
+
+function withoutUserInfo(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    url.username = '';
+    url.password = '';
+    return url.href.replace(/\/$/, '');
+  } catch {
+    return '(invalid endpoint)';
+  }
+}
