@@ -27,6 +27,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     requestTimeout: 0,
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
+    // Shutdown must not wait for a client that stopped sending mid-upload.
+    forceCloseConnections: true,
   });
   registerErrorHandling(app);
   healthRoutes(app, opts.engine);

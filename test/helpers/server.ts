@@ -49,7 +49,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
 export async function api(base: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
-    if (body instanceof Uint8Array || typeof body === 'string') init.body = body as BodyInit;
+    if (body instanceof Uint8Array || typeof body === 'string') init.body = body as NonNullable<RequestInit['body']>;
     else {
       init.body = JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] = 'application/json';

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMPTY_HASH } from '../../src/hash/blake3.js';
+import { api, startTestServer, type TestServer } from '../helpers/server.js';
+import { chunkBytes, putFilesViaApi, uploadChunks } from '../helpers/upload.js';
+
+let server: TestServer;
+const get = (url: string) => api(server.url, 'GET', url);
+
+beforeAll(async () => {
+  server = await startTestServer();
+  await api(server.url, 'POST', '/v1/repos', { name: 'ds' });
+});
+afterAll(() => server.close());
+
+describe('commits', () => {
+  it('commits many changes atomically and creates the branch on first use', async () => {
+    const res = await putFilesViaApi(server.url, 'ds', 'atomic', { '/a/1.csv': 'one', '/a/2.csv': 'two', '/b.txt': 'bee' });
+    expect(res.status).toBe(201);
+    expect(res.json.commit).toMatchObject({ repo: 'ds', parents: [], author: 'test' });
+    expect(res.json.commit.id).toMatch(/^[0-9a-f]{64}$/);
+    const root = await get(`/v1/repos/ds/commits/atomic/tree`);
+    expect(root.json.entries.map((e: any) => [e.name, e.type, e.size])).toEqual([['a', 'dir', 6], ['b.txt', 'file', 3]]);
+  });
+
+  it('makes no commit when nothing changed and says so', async () => {
+    await putFilesViaApi(server.url, 'ds', 'noop', { '/x': 'same' });
+    const head = (await get('/v1/repos/ds/branches/noop')).json.head;
+    const again = await putFilesViaApi(server.url, 'ds', 'noop', { '/x': 'same' });
+    expect(again.status).toBe(200);
+    expect(again.json).toMatchObject({ created: false, commit: { id: head } });
+    expect((await get('/v1/repos/ds/branches/noop')).json.head).toBe(head);
+  });
+
+  it('rejects a commit whose expected parent is no longer the head with 409, and accepts the right one', async () => {
+    const first = await putFilesViaApi(server.url, 'ds', 'cas', { '/v': '1' });
+    await putFilesViaApi(server.url, 'ds', 'cas', { '/v': '2' });
+    const stale = await putFilesViaApi(server.url, 'ds', 'cas', { '/v': '3' }, { parent: first.json.commit.id });
+    expect(stale.status).toBe(409);
+    expect(stale.json.error.code).toBe('E_CONFLICT');
+    const head = (await get('/v1/repos/ds/branches/cas')).json.head;
+    const fresh = await putFilesViaApi(server.url, 'ds', 'cas', { '/v': '3' }, { parent: head });
+    expect(fresh.status).toBe(201);
+    expect(fresh.json.commit.parents).toEqual([head]);
+  });
+
+  it('loses no commit when 8 clients commit to one branch at once', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => putFilesViaApi(server.url, 'ds', 'busy', { [`/client-${i}.txt`]: `from ${i}` })),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill(201));
+    const log = await get('/v1/repos/ds/commits?ref=busy');
+    expect(log.json.commits).toHaveLength(8);
+    expect(new Set(log.json.commits.map((c: any) => c.id))).toEqual(new Set(results.map((r) => r.json.commit.id)));
+    const files = await get('/v1/repos/ds/commits/busy/tree');
+    expect(files.json.entries).toHaveLength(8);
+  });
+
+  it('rejects a commit that refers to chunks the repo does not hold with 422 and moves nothing', async () => {
+    const { manifest } = chunkBytes(Buffer.from('never uploaded'));
+    const res = await api(server.url, 'POST', '/v1/repos/ds/commits', { branch: 'main', changes: [{ op: 'put', path: '/ghost', manifest }] });
+    expect(res.status).toBe(422);
+    expect(res.json.error.code).toBe('E_CHUNKS_MISSING');
+    expect(res.json.error.details.missing).toEqual([manifest.chunks[0]![0]]);
+    expect((await get('/v1/repos/ds/branches/main')).status).toBe(404);
+  });
+
+  it('rejects inconsistent manifests', async () => {
+    const { manifest, chunks } = chunkBytes(Buffer.from('abc'));
+    await uploadChunks(server.url, 'ds', chunks);
+    const wrongSize = { ...manifest, size: 4 };
+    const res = await api(server.url, 'POST', '/v1/repos/ds/commits', { branch: 'm', changes: [{ op: 'put', path: '/f', manifest: wrongSize }] });
+    expect(res.status).toBe(422);
+    expect(res.json.error.message).toBe('manifest for /f: chunk sizes add up to 3, not the declared size 4');
+  });
+
+  it('commits an empty file', async () => {
+    const res = await putFilesViaApi(server.url, 'ds', 'empty', { '/zero': '' });
+    expect(res.status).toBe(201);
+    const stat = await get('/v1/repos/ds/commits/empty/stat?path=/zero');
+    expect(stat.json.entry).toMatchObject({ size: 0, hash: EMPTY_HASH, chunks: [] });
+    expect((await get('/v1/repos/ds/commits/empty/file?path=/zero')).text).toBe('');
+  });
+
+  it.each([
+    ['/a/../b', 'E_INVALID_PATH'],
+    ['/a\\b', 'E_INVALID_PATH'],
+    ['/a//b', 'E_INVALID_PATH'],
+    ['/a/\u0000b', 'E_INVALID_PATH'],
+    ['/./a', 'E_INVALID_PATH'],
+  ])('rejects the path %j with 400 %s', async (path, code) => {
+    const { manifest, chunks } = chunkBytes(Buffer.from('p'));
+    await uploadChunks(server.url, 'ds', chunks);
+    const res = await api(server.url, 'POST', '/v1/repos/ds/commits', { branch: 'paths', changes: [{ op: 'put', path, manifest }] });
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe(code);
+  });
+
+  it('refuses to put a file where a directory is', async () => {
+    await putFilesViaApi(server.url, 'ds', 'shape', { '/d/f': 'f' });
+    const res = await putFilesViaApi(server.url, 'ds', 'shape', { '/d': 'file over dir' });
+    expect(res.status).toBe(422);
+    expect(res.json.error.code).toBe('E_PATH_CONFLICT');
+  });
+});
+
+describe('refs and history', () => {
+  let ids: string[] = [];
+  beforeAll(async () => {
+    for (let i = 1; i <= 4; i++) ids.push((await putFilesViaApi(server.url, 'ds', 'hist', { '/n': String(i) })).json.commit.id);
+    ids = ids.reverse(); // newest first
+  });
+
+  it('lists the log newest first, page by page', async () => {
+    const first = await get('/v1/repos/ds/commits?ref=hist&limit=3');
+    expect(first.json.commits.map((c: any) => c.id)).toEqual(ids.slice(0, 3));
+    const second = await get(`/v1/repos/ds/commits?ref=hist&limit=3&cursor=${first.json.nextCursor}`);
+    expect(second.json.commits.map((c: any) => c.id)).toEqual(ids.slice(3));
+    expect(second.json.nextCursor).toBeNull();
+  });
+
+  it('resolves a full id, an 8-digit prefix, ~N and ^', async () => {
+    expect((await get(`/v1/repos/ds/commits/${ids[2]}`)).json.id).toBe(ids[2]);
+    expect((await get(`/v1/repos/ds/commits/${ids[1]!.slice(0, 8)}`)).json.id).toBe(ids[1]);
+    expect((await get('/v1/repos/ds/commits/hist~2')).json.id).toBe(ids[2]);
+    expect((await get('/v1/repos/ds/commits/hist%5E%5E%5E')).json.id).toBe(ids[3]);
+    expect((await get(`/v1/repos/ds/commits/${ids[0]!.slice(0, 10)}~1`)).json.id).toBe(ids[1]);
+  });
+
+  it('gives clear errors for unknown and malformed refs', async () => {
+    const past = await get('/v1/repos/ds/commits/hist~9');
+    expect(past.json.error).toMatchObject({ code: 'E_COMMIT_NOT_FOUND', message: 'ref "hist~9" goes back past the first commit of repo "ds"' });
+    expect((await get('/v1/repos/ds/commits/deadbeefdeadbeef')).json.error.code).toBe('E_COMMIT_NOT_FOUND');
+    expect((await get('/v1/repos/ds/commits/nosuch')).json.error.code).toBe('E_BRANCH_NOT_FOUND');
+    const bad = await get('/v1/repos/ds/commits/a%20b');
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('E_INVALID_REF');
+  });
+
+  it('gives commit ids that pin content: the same tree at another time is another commit', async () => {
+    const a = await get(`/v1/repos/ds/commits/${ids[0]}`);
+    expect(a.json).toMatchObject({ parents: [ids[1]], message: 'put /n', author: 'test' });
+    expect(new Date(a.json.createdAt).toISOString()).toBe(a.json.createdAt);
+  });
+});
