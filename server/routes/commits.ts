@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { fail } from '../../src/errors.js';
 import { parseManifest } from '../../src/objects/manifest.js';
+import { checkAncestry } from '../../src/ops/ancestry.js';
 import { commitChanges, type Change } from '../../src/ops/commit.js';
 import type { EngineContext } from '../../src/ops/context.js';
 import { diffRefs } from '../../src/ops/diff.js';
@@ -40,6 +41,11 @@ export function commitRoutes(app: FastifyInstance, ctx: EngineContext): void {
       createBranch: body.createBranch !== false,
     });
     return reply.status(result.created ? 201 : 200).send({ created: result.created, commit: result.commit && commitView(repo, result.commit) });
+  });
+
+  app.get('/v1/repos/:repo/ancestry', async (req) => {
+    const q = req.query as Record<string, unknown>;
+    return checkAncestry(ctx, repoParam(req.params), stringField(q, 'ancestor'), stringField(q, 'descendant'));
   });
 
   app.get('/v1/repos/:repo/diff', async (req) => {

@@ -142,3 +142,14 @@ describe('refs and history', () => {
     expect(new Date(a.json.createdAt).toISOString()).toBe(a.json.createdAt);
   });
 });
+
+describe('ancestry', () => {
+  it('tells whether one commit is an ancestor of another', async () => {
+    await putFilesViaApi(server.url, 'ds', 'anc', { '/x': '1' });
+    await putFilesViaApi(server.url, 'ds', 'anc', { '/x': '2' });
+    const yes = await get('/v1/repos/ds/ancestry?ancestor=anc~1&descendant=anc');
+    expect(yes.json).toMatchObject({ isAncestor: true, truncated: false });
+    expect((await get('/v1/repos/ds/ancestry?ancestor=anc&descendant=anc~1')).json.isAncestor).toBe(false);
+    expect((await get('/v1/repos/ds/ancestry?ancestor=anc&descendant=anc')).json.isAncestor).toBe(true);
+  });
+});
