@@ -1,1 +1,22 @@
-export const version = "0.1.0";
+/** The engine's public surface (`datactl/engine`): embed datactl without HTTP. */
+export { openEngine, type Engine, type OpenEngineOptions } from './engine.js';
+export { DatactlError, ERROR_CATALOG, fail, isErrorCode, type ErrorCode } from './errors.js';
+export * from './types.js';
+export { blake3Hex, Blake3Stream, EMPTY_HASH } from './hash/blake3.js';
+export * from './chunking/index.js';
+export type { ObjectStore } from './storage/object-store.js';
+export { LocalObjectStore, MemoryObjectStore, S3ObjectStore, openObjectStore, parseS3Url } from './storage/index.js';
+export type { Manifest } from './objects/manifest.js';
+export type { Commit } from './objects/commit.js';
+export type { Tree, TreeEntry } from './objects/tree.js';
+export { commitChanges, type Change, type CommitRequest, type CommitResult } from './ops/commit.js';
+export { createRepo, deleteRepo, inspectRepo, listRepos } from './ops/repos.js';
+export { createBranch, deleteBranch, inspectBranch, listBranches } from './ops/branches.js';
+export { commitLog, inspectCommit } from './ops/log.js';
+export { listDirectory, statPath } from './ops/browse.js';
+export { openFile } from './ops/read-file.js';
+export { diffRefs } from './ops/diff.js';
+export { checkAncestry } from './ops/ancestry.js';
+export { missingChunks, readChunks, uploadChunks } from './ops/chunks.js';
+export { uploadFile } from './ops/upload-file.js';
+export { deletePath } from './ops/delete-path.js';

@@ -30,7 +30,9 @@ export async function missingChunks(ctx: EngineContext, repo: RepoName, hashes: 
 export async function uploadChunks(ctx: EngineContext, repo: RepoName, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<IngestStats> {
   await requireRepo(ctx.meta, repo);
   const ingest = new ChunkIngest(ctx.meta, ctx.store, repo, ctx.packTargetBytes);
-  for await (const frame of decodeFrames(limitBytes(body, maxBytes), MAX_CHUNK_BYTES)) {
+  // Verified here rather than in the decoder: a mismatch in an upload is the client's error (422).
+  for await (const frame of decodeFrames(limitBytes(body, maxBytes), { verify: false, maxFrameBytes: MAX_CHUNK_BYTES })) {
+    if (frame.bytes.byteLength === 0) throw fail('E_BAD_REQUEST', `chunk ${frame.hash} is empty; empty chunks are never uploaded`);
     const actual = blake3Hex(frame.bytes);
     if (actual !== frame.hash) {
       throw fail('E_CHUNK_HASH_MISMATCH', `chunk claimed as ${frame.hash} hashes to ${actual}; nothing from this upload was stored`, {

@@ -1,65 +1,164 @@
 /**
- * Chunk frames, the binary body of chunk uploads and batch reads: 32 bytes raw BLAKE3 hash,
- * 4 bytes big-endian length, then the bytes. Binary rather than JSON/base64 so a 1 GB upload costs
- * 1 GB on the wire, and streamed so neither side holds a whole request.
+ * Chunk frames (docs/http-api.md, "Chunk frames"): 32 bytes raw BLAKE3 hash, 4 bytes big-endian
+ * length, then that many bytes. The decoder streams: it holds at most one frame's bytes plus one
+ * network buffer, never the whole body.
  */
 import { fail } from '../errors.js';
-import type { ChunkHash } from '../types.js';
+import { blake3Hex } from '../hash/blake3.js';
+import { parseChunkHash, type ChunkHash } from '../types.js';
 
-export const FRAME_HEADER_BYTES = 36;
+export const FRAME_HASH_BYTES = 32;
+export const FRAME_HEADER_BYTES = FRAME_HASH_BYTES + 4;
+/** The server's per-chunk limit; a decoder refuses larger frames instead of allocating them. */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 export interface Frame {
   hash: ChunkHash;
-  bytes: Buffer;
+  bytes: Uint8Array;
 }
 
+/** Bytes one frame occupies on the wire. */
+export function frameSize(payloadBytes: number): number {
+  return FRAME_HEADER_BYTES + payloadBytes;
+}
+
+function writeHeader(target: Buffer, offset: number, hash: ChunkHash, length: number): void {
+  const raw = Buffer.from(parseChunkHash(hash), 'hex');
+  raw.copy(target, offset);
+  target.writeUInt32BE(length, offset + FRAME_HASH_BYTES);
+}
+
+/** One frame header, for callers that send the payload separately. */
 export function encodeFrameHeader(hash: ChunkHash, length: number): Buffer {
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  header.write(hash, 0, 32, 'hex');
-  header.writeUInt32BE(length, 32);
+  writeHeader(header, 0, hash, length);
   return header;
 }
 
-/** Header + bytes as two parts, ready to be written without concatenating. */
+/** Header + bytes as two parts, for writers that send parts without concatenating. */
 export function encodeFrame(hash: ChunkHash, bytes: Uint8Array): [Buffer, Uint8Array] {
-  return [encodeFrameHeader(hash, bytes.length), bytes];
+  return [encodeFrameHeader(hash, bytes.byteLength), bytes];
+}
+
+/** Encode frames into one buffer (one allocation, one copy of each payload). */
+export function encodeFrames(frames: readonly Frame[]): Buffer {
+  const total = frames.reduce((n, f) => n + frameSize(f.bytes.byteLength), 0);
+  const out = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const f of frames) {
+    writeHeader(out, offset, f.hash, f.bytes.byteLength);
+    out.set(f.bytes, offset + FRAME_HEADER_BYTES);
+    offset += frameSize(f.bytes.byteLength);
+  }
+  return out;
+}
+
+/** A FIFO of byte buffers that hands out exact-length slices, copying only across boundaries. */
+class ByteQueue {
+  private parts: Uint8Array[] = [];
+  private first = 0; // index of the oldest unread part (no Array.shift: it is O(n))
+  private head = 0; // offset into parts[first]
+  length = 0;
+
+  push(part: Uint8Array): void {
+    if (part.byteLength === 0) return;
+    this.parts.push(part);
+    this.length += part.byteLength;
+  }
+
+  take(n: number): Uint8Array {
+    const part = this.parts[this.first];
+    if (part && part.byteLength - this.head >= n) {
+      const out = part.subarray(this.head, this.head + n);
+      this.advance(n);
+      return out;
+    }
+    const out = new Uint8Array(n);
+    for (let filled = 0; filled < n; ) {
+      const current = this.parts[this.first]!;
+      const piece = current.subarray(this.head, this.head + Math.min(n - filled, current.byteLength - this.head));
+      out.set(piece, filled);
+      filled += piece.byteLength;
+      this.advance(piece.byteLength);
+    }
+    return out;
+  }
+
+  private advance(n: number): void {
+    this.length -= n;
+    this.head += n;
+    if (this.head < this.parts[this.first]!.byteLength) return;
+    this.first++;
+    this.head = 0;
+    if (this.first === this.parts.length) {
+      this.parts = [];
+      this.first = 0;
+    } else if (this.first >= 1024) {
+      this.parts = this.parts.slice(this.first);
+      this.first = 0;
+    }
+  }
+}
+
+export interface DecodeOptions {
+  /** Re-hash every payload and throw E_CORRUPT_OBJECT on a mismatch (default true). */
+  verify?: boolean;
+  maxFrameBytes?: number;
 }
 
 /**
- * Decode frames from a byte stream split anywhere. `maxChunk` bounds a single frame so a forged
- * length cannot make the reader buffer gigabytes. A stream ending mid-frame throws E_TRUNCATED_UPLOAD.
+ * Decode a framed byte stream. Payloads may alias the source buffers (zero copy when a frame
+ * lies inside one buffer). A stream that ends mid-frame throws E_TRUNCATED_UPLOAD.
  */
-export async function* decodeFrames(source: AsyncIterable<Uint8Array>, maxChunk: number): AsyncGenerator<Frame> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let need = FRAME_HEADER_BYTES;
-  let hash: ChunkHash | undefined;
-
-  for await (const piece of source) {
-    let buf = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-    while (buf.length > 0) {
-      const take = Math.min(need - pendingBytes, buf.length);
-      pending.push(buf.subarray(0, take));
-      pendingBytes += take;
-      buf = buf.subarray(take);
-      if (pendingBytes < need) break;
-      const whole = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      if (hash === undefined) {
-        hash = whole.toString('hex', 0, 32) as ChunkHash;
-        const length = whole.readUInt32BE(32);
-        if (length > maxChunk) throw fail('E_PAYLOAD_TOO_LARGE', `chunk ${hash} declares ${length} bytes; the limit is ${maxChunk}`);
-        if (length === 0) throw fail('E_BAD_REQUEST', `chunk ${hash} is empty; empty chunks are never uploaded`);
-        need = length;
-      } else {
-        yield { hash, bytes: whole };
-        hash = undefined;
-        need = FRAME_HEADER_BYTES;
+export async function* decodeFrames(
+  source: AsyncIterable<Uint8Array>,
+  options: DecodeOptions = {},
+): AsyncGenerator<Frame> {
+  const verify = options.verify ?? true;
+  const maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
+  const queue = new ByteQueue();
+  let pending: { hash: ChunkHash; length: number } | undefined;
+  for await (const part of source) {
+    queue.push(part);
+    for (;;) {
+      if (!pending) {
+        if (queue.length < FRAME_HEADER_BYTES) break;
+        pending = readHeader(queue.take(FRAME_HEADER_BYTES), maxFrameBytes);
       }
+      if (queue.length < pending.length) break;
+      const frame = { hash: pending.hash, bytes: queue.take(pending.length) };
+      pending = undefined;
+      if (verify) verifyFrame(frame);
+      yield frame;
     }
   }
-  if (hash !== undefined || pendingBytes > 0) {
-    throw fail('E_TRUNCATED_UPLOAD', `upload ended mid-frame${hash ? ` (chunk ${hash})` : ''}; nothing from this request was kept`);
+  if (pending || queue.length > 0) {
+    const missing = pending ? pending.length - queue.length : FRAME_HEADER_BYTES - queue.length;
+    throw fail('E_TRUNCATED_UPLOAD', `chunk frame stream ended mid-frame (${missing} bytes short)`, {
+      missingBytes: missing,
+    });
+  }
+}
+
+function readHeader(header: Uint8Array, maxFrameBytes: number): { hash: ChunkHash; length: number } {
+  const view = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  const hash = view.toString('hex', 0, FRAME_HASH_BYTES) as ChunkHash;
+  const length = view.readUInt32BE(FRAME_HASH_BYTES);
+  if (length > maxFrameBytes) {
+    throw fail('E_PAYLOAD_TOO_LARGE', `chunk frame of ${length} bytes exceeds the ${maxFrameBytes}-byte limit`, {
+      hash,
+      length,
+    });
+  }
+  return { hash, length };
+}
+
+function verifyFrame(frame: Frame): void {
+  const actual = blake3Hex(frame.bytes);
+  if (actual !== frame.hash) {
+    throw fail('E_CORRUPT_OBJECT', `chunk ${frame.hash} failed its integrity check (bytes hash to ${actual})`, {
+      hash: frame.hash,
+      actual,
+    });
   }
 }

@@ -1,0 +1,155 @@
+/**
+ * Request and response shapes of the HTTP API, exactly as docs/http-api.md states them.
+ * Ids and hashes are plain strings on the wire; callers that need the branded types parse them.
+ */
+
+export interface Repo {
+  name: string;
+  description: string;
+  createdAt: string;
+  branches: number;
+}
+
+export interface Branch {
+  name: string;
+  head: string | null;
+  createdAt: string;
+}
+
+export interface Commit {
+  id: string;
+  repo: string;
+  parents: string[];
+  tree: string;
+  author: string;
+  message: string;
+  createdAt: string;
+  metadata: Record<string, unknown>;
+}
+
+/** `[chunk hash, size]` */
+export type ChunkRef = [hash: string, size: number];
+
+export interface Manifest {
+  size: number;
+  hash: string;
+  chunker: string;
+  chunks: ChunkRef[];
+}
+
+export interface FileEntry {
+  name: string;
+  path: string;
+  type: 'file';
+  size: number;
+  hash: string;
+  /** Only with `manifests=1` on tree listings; always present on stat. */
+  chunks?: ChunkRef[];
+}
+
+export interface DirEntry {
+  name: string;
+  path: string;
+  type: 'dir';
+  size: number;
+}
+
+export type Entry = FileEntry | DirEntry;
+
+export interface Page {
+  nextCursor: string | null;
+}
+
+export interface PageOptions {
+  limit?: number;
+  cursor?: string;
+}
+
+export interface RepoList extends Page {
+  repos: Repo[];
+}
+
+export interface BranchList extends Page {
+  branches: Branch[];
+}
+
+export interface CommitList extends Page {
+  commits: Commit[];
+}
+
+export interface TreeListing extends Page {
+  commit: string;
+  path: string;
+  entries: Entry[];
+}
+
+export interface StatResult {
+  commit: string;
+  entry: Entry;
+}
+
+export interface Change {
+  type: 'added' | 'modified' | 'deleted';
+  path: string;
+  size?: number;
+  hash?: string;
+  oldSize?: number;
+  oldHash?: string;
+}
+
+export interface DiffResult extends Page {
+  from: string;
+  to: string;
+  changes: Change[];
+}
+
+export interface MissingChunksResult {
+  missing: string[];
+}
+
+export interface UploadChunksResult {
+  received: number;
+  stored: number;
+  storedBytes: number;
+  deduplicated: number;
+}
+
+export type CommitChange =
+  | { op: 'put'; path: string; manifest: Manifest }
+  | { op: 'delete'; path: string };
+
+export interface CommitRequest {
+  branch: string;
+  message: string;
+  author: string;
+  /** Expected current head; `null` expects an empty branch; omit to apply to whatever is there. */
+  parent?: string | null;
+  createBranch?: boolean;
+  metadata?: Record<string, unknown>;
+  changes: CommitChange[];
+}
+
+export interface CommitResult {
+  created: boolean;
+  commit: Commit | null;
+}
+
+/** `PUT .../file` answers "like a commit", plus the stored manifest without chunks. */
+export interface PutFileResult extends CommitResult {
+  file?: Omit<Manifest, 'chunks'>;
+}
+
+export interface FileDownload {
+  /** 200, 206 or 304. */
+  status: number;
+  /** Empty for 304. */
+  body: ReadableStream<Uint8Array>;
+  commit: string | null;
+  contentHash: string | null;
+  contentLength: number | null;
+  etag: string | null;
+}
+
+export interface HealthResult {
+  ok: boolean;
+}

@@ -1,0 +1,66 @@
+/**
+ * `datactl serve`: run the server in this process. The server (fastify, LevelDB, S3 SDK) is
+ * imported only here, inside the action, so every other command starts fast.
+ */
+import type { Command } from 'commander';
+import { fail } from '../../src/errors.js';
+
+interface ServeOptions {
+  host: string;
+  port: string;
+  dataDir: string;
+  store?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  logLevel: string;
+}
+
+export function registerServe(program: Command, env: NodeJS.ProcessEnv = process.env): void {
+  program
+    .command('serve')
+    .description('run the datactl server')
+    .option('--host <host>', 'listen address (env DATACTL_HOST)', env['DATACTL_HOST'] || '127.0.0.1')
+    .option('--port <port>', 'listen port, 0 for any (env DATACTL_PORT)', env['DATACTL_PORT'] || '8080')
+    .option('--data-dir <dir>', 'metadata and local objects (env DATACTL_DATA_DIR)', env['DATACTL_DATA_DIR'] || './.datactl-data')
+    .option('--store <url>', 'object store: file://DIR or s3://BUCKET/PREFIX (env DATACTL_STORE; default: inside --data-dir)', env['DATACTL_STORE'] || undefined)
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint (env DATACTL_S3_ENDPOINT, AWS_ENDPOINT_URL)', env['DATACTL_S3_ENDPOINT'] || env['AWS_ENDPOINT_URL'] || undefined)
+    .option('--s3-region <region>', 'S3 region (env DATACTL_S3_REGION, AWS_REGION)', env['DATACTL_S3_REGION'] || env['AWS_REGION'] || undefined)
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env DATACTL_LOG_LEVEL)', env['DATACTL_LOG_LEVEL'] || 'info')
+    .action(async (opts: ServeOptions) => {
+      const port = parsePort(opts.port);
+      const { startServer } = await import('../../server/main.js');
+      const server = await startServer({
+        host: opts.host,
+        port,
+        dataDir: opts.dataDir,
+        logLevel: opts.logLevel,
+        ...(opts.store ? { store: opts.store } : {}),
+        ...(opts.s3Endpoint ? { s3Endpoint: opts.s3Endpoint } : {}),
+        ...(opts.s3Region ? { s3Region: opts.s3Region } : {}),
+      });
+      process.stderr.write(`datactl listening on ${server.url}\n`);
+      await untilSignal();
+      await server.close();
+    });
+}
+
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw fail('E_BAD_REQUEST', `invalid port ${JSON.stringify(value)}: expected 0-65535`);
+  return port;
+}
+
+/** Resolve on the first SIGINT/SIGTERM; a second one while closing exits at once. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * The `datactl` program: global options, one command group per file under commands/, and the one
+ * error exit path (errors.ts). bin/datactl.js calls `run`; importing this module has no effects.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { registerBranch } from './commands/branch.js';
+import { serverDefault } from './commands/context.js';
+import { registerDelete } from './commands/delete.js';
+import { registerDiff } from './commands/diff.js';
+import { registerGet } from './commands/get.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerList } from './commands/list.js';
+import { registerPut } from './commands/put.js';
+import { registerRepo } from './commands/repo.js';
+import { registerServe } from './commands/serve.js';
+import { reportError } from './errors.js';
+
+/** The package version, from the nearest package.json named datactl (works from cli/ and dist/cli/). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'datactl' && pkg.version) return pkg.version;
+    } catch {
+      // not here; look one level up
+    }
+  }
+  return '0.0.0';
+}
+
+export function buildProgram(): Command {
+  const program = new Command('datactl')
+    .description('git for data: versioned, deduplicated datasets on a datactl server')
+    .version(packageVersion(), '--version', 'print the version')
+    .option('--server <url>', 'server URL (env DATACTL_URL)', serverDefault())
+    .option('--json', 'print exactly one JSON value on stdout')
+    .option('-q, --quiet', 'print only data and errors')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`datactl: ${text.replace(/^error: /, '')}`) });
+  // Subcommands created with .command() inherit exitOverride and configureOutput from here.
+  for (const register of [registerServe, registerRepo, registerBranch, registerPut, registerGet, registerList, registerInspect, registerDiff, registerDelete]) {
+    register(program);
+  }
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code. */
+export async function run(argv: readonly string[] = process.argv): Promise<number> {
+  process.stdout.on('error', exitOnBrokenPipe);
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return 0;
+  } catch (err) {
+    return reportError(err, process.stderr, Boolean(process.env['DATACTL_DEBUG']));
+  }
+}
+
+/** `datactl get file ... | head` closes our stdout early: stop quietly, like other Unix tools. */
+function exitOnBrokenPipe(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+}

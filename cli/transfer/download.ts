@@ -1,0 +1,41 @@
+/**
+ * Single-file download: stream the bytes into a sink while ContentVerifier checks them against
+ * the manifest; the sink is committed only when everything matched, aborted otherwise.
+ */
+import { fail } from '../../src/errors.js';
+import type { FileEntry } from '../api-types.js';
+import type { DatactlClient } from '../client.js';
+import { readBody } from '../http.js';
+import { NO_PROGRESS, type ProgressSink } from '../progress.js';
+import type { Sink } from './sinks.js';
+import { ContentVerifier } from './verify.js';
+
+/** Stream one file into `sink`, verifying every chunk and the whole; aborts the sink on failure. */
+export async function downloadFile(
+  client: DatactlClient,
+  repo: string,
+  commit: string,
+  entry: FileEntry,
+  sink: Sink,
+  progress: ProgressSink = NO_PROGRESS,
+): Promise<void> {
+  try {
+    const verifier = new ContentVerifier({ path: entry.path, size: entry.size, hash: entry.hash, chunks: manifestChunks(entry) });
+    const download = await client.readFile(repo, commit, entry.path);
+    for await (const part of readBody(download.body, client.baseUrl)) {
+      verifier.update(part);
+      await sink.write(part);
+      progress.advance(part.byteLength);
+    }
+    verifier.finish();
+    await sink.commit();
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  }
+}
+
+export function manifestChunks(entry: FileEntry): NonNullable<FileEntry['chunks']> {
+  if (!entry.chunks) throw fail('E_INTERNAL', `server sent no chunk list for ${entry.path}`, { path: entry.path });
+  return entry.chunks;
+}

@@ -1,0 +1,171 @@
+/**
+ * Recursive download of a directory at a pinned commit. The tree is paged with manifests, so
+ * every file arrives with its chunk list. Small files are fetched in batches through
+ * `chunks/read` (a few requests in flight, each batch's bytes bounded), verified in memory and
+ * written temp -> rename; large files take the streaming single-file path.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative } from 'node:path';
+import { fail } from '../../src/errors.js';
+import type { RepoPath } from '../../src/types.js';
+import type { FileEntry } from '../api-types.js';
+import { paginate, type DatactlClient } from '../client.js';
+import type { ProgressSink } from '../progress.js';
+import { downloadFile, manifestChunks } from './download.js';
+import { TaskPool } from './pool.js';
+import { openFileSink } from './sinks.js';
+import { ContentVerifier } from './verify.js';
+
+export interface TreeDownloadTuning {
+  /** Files below this size are fetched in batches (default 1 MiB). */
+  smallFileBytes?: number;
+  /** Bytes per batch request (default 16 MiB). */
+  batchBytes?: number;
+  /** Batch requests in flight (default 3). */
+  inFlight?: number;
+}
+
+export interface TreeDownload extends TreeDownloadTuning {
+  client: DatactlClient;
+  repo: string;
+  commit: string;
+  root: RepoPath;
+  outDir: string;
+  progress: ProgressSink;
+}
+
+/** The server's limit on hashes per chunks/read request. */
+const MAX_READ_HASHES = 10000;
+const WRITE_PARALLELISM = 8;
+
+interface Planned {
+  entry: FileEntry;
+  local: string;
+}
+
+/** Map a repo path under `root` to a local path under `outDir`, refusing anything that escapes it. */
+export function localPathFor(outDir: string, root: string, repoPath: string): string {
+  const rel = root === '/' ? repoPath.slice(1) : repoPath.slice(root.length + 1);
+  const local = join(outDir, ...rel.split('/'));
+  const back = relative(outDir, local);
+  if (!repoPath.startsWith(root === '/' ? '/' : `${root}/`) || back === '' || back.startsWith('..') || isAbsolute(back)) {
+    throw fail('E_INVALID_PATH', `refusing to write ${repoPath} outside ${outDir}`, { path: repoPath });
+  }
+  return local;
+}
+
+export async function downloadTree(job: TreeDownload): Promise<{ files: number; bytes: number }> {
+  const small = job.smallFileBytes ?? 1024 * 1024;
+  const pool = new TaskPool(job.inFlight ?? 3);
+  const made = new Set<string>();
+  let batch = new Batch(job.batchBytes ?? 16 * 1024 * 1024);
+  let files = 0;
+  let bytes = 0;
+  try {
+    for await (const entry of walkRemote(job, job.root)) {
+      const local = localPathFor(job.outDir, job.root, entry.path);
+      await ensureDir(dirname(local), made);
+      files++;
+      bytes += entry.size;
+      const planned = { entry, local };
+      if (entry.size >= small || !Batch.canHold(planned)) {
+        await downloadFile(job.client, job.repo, job.commit, entry, await openFileSink(local), job.progress);
+        continue;
+      }
+      if (!batch.fits(planned)) {
+        const full = batch;
+        batch = new Batch(full.limitBytes);
+        await pool.run(() => fetchBatch(job, full));
+      }
+      batch.add(planned);
+    }
+    if (batch.files.length > 0) await pool.run(() => fetchBatch(job, batch));
+    await pool.drain();
+  } catch (err) {
+    await pool.settle();
+    throw err;
+  }
+  return { files, bytes };
+}
+
+async function ensureDir(dir: string, made: Set<string>): Promise<void> {
+  if (made.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  made.add(dir);
+}
+
+/** Every file below `dir`, depth first, in the server's (name) order. */
+async function* walkRemote(job: TreeDownload, dir: string): AsyncGenerator<FileEntry> {
+  const entries = paginate(
+    (page) => job.client.listTree(job.repo, job.commit, { ...page, path: dir, manifests: true }),
+    (listing) => listing.entries,
+  );
+  for await (const entry of entries) {
+    if (entry.type === 'dir') yield* walkRemote(job, entry.path);
+    else yield entry;
+  }
+}
+
+/** Small files whose distinct chunks are fetched with one chunks/read request. */
+class Batch {
+  readonly files: Planned[] = [];
+  readonly hashes = new Set<string>();
+  private bytes = 0;
+
+  constructor(readonly limitBytes: number) {}
+
+  static canHold(p: Planned): boolean {
+    return manifestChunks(p.entry).length <= MAX_READ_HASHES;
+  }
+
+  fits(p: Planned): boolean {
+    if (this.files.length === 0) return true;
+    const fresh = manifestChunks(p.entry).filter(([h]) => !this.hashes.has(h)).length;
+    return this.bytes + p.entry.size <= this.limitBytes && this.hashes.size + fresh <= MAX_READ_HASHES;
+  }
+
+  add(p: Planned): void {
+    this.files.push(p);
+    this.bytes += p.entry.size;
+    for (const [h] of manifestChunks(p.entry)) this.hashes.add(h);
+  }
+}
+
+async function fetchBatch(job: TreeDownload, batch: Batch): Promise<void> {
+  const hashes = [...batch.hashes];
+  const data = new Map<string, Uint8Array>();
+  if (hashes.length > 0) {
+    // ContentVerifier re-hashes every chunk against the manifest below, so skip the decoder's pass.
+    for await (const frame of job.client.readChunks(job.repo, hashes, { verify: false })) {
+      const expected = hashes[data.size];
+      if (frame.hash !== expected) {
+        throw fail('E_CORRUPT_OBJECT', `server sent chunk ${frame.hash} where ${expected ?? 'nothing'} was expected`);
+      }
+      data.set(frame.hash, frame.bytes);
+    }
+  }
+  if (data.size !== hashes.length) {
+    throw fail('E_CORRUPT_OBJECT', `server sent ${data.size} of ${hashes.length} requested chunks`);
+  }
+  for (let i = 0; i < batch.files.length; i += WRITE_PARALLELISM) {
+    await Promise.all(batch.files.slice(i, i + WRITE_PARALLELISM).map((p) => writeSmallFile(p, data, job.progress)));
+  }
+}
+
+/** Verify a small file from fetched chunks, then write it temp -> rename (no fsync, see sinks.ts). */
+async function writeSmallFile(p: Planned, data: Map<string, Uint8Array>, progress: ProgressSink): Promise<void> {
+  const chunks = manifestChunks(p.entry);
+  const verifier = new ContentVerifier({ path: p.entry.path, size: p.entry.size, hash: p.entry.hash, chunks });
+  const parts = chunks.map(([h]) => data.get(h)!);
+  for (const part of parts) verifier.update(part);
+  verifier.finish();
+  const sink = await openFileSink(p.local, { fsync: false });
+  try {
+    for (const part of parts) await sink.write(part);
+    await sink.commit();
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  }
+  progress.advance(p.entry.size);
+}

@@ -1,0 +1,107 @@
+/**
+ * Where downloaded bytes go. A file sink writes a temp file next to the target
+ * (`.<name>.datactl-tmp-<random>`) and renames it into place only after verification, so a
+ * failed or corrupt download never leaves a partial target behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface Sink {
+  write(data: Uint8Array): Promise<void>;
+  /** Make the bytes final (for files: flush, fsync, rename). */
+  commit(): Promise<void>;
+  /** Discard whatever was written. Never throws. */
+  abort(): Promise<void>;
+}
+
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.datactl-tmp-${randomBytes(6).toString('hex')}`);
+}
+
+const FLUSH_BYTES = 1024 * 1024;
+
+export interface FileSinkOptions {
+  /**
+   * fsync the file and its directory (default true). Batched small-file downloads turn it off:
+   * one fsync per file would dominate, and a crash only costs re-downloading.
+   */
+  fsync?: boolean;
+}
+
+export async function openFileSink(target: string, options: FileSinkOptions = {}): Promise<Sink> {
+  const temp = tempPathFor(target);
+  const handle = await open(temp, 'wx');
+  return new FileSink(target, temp, handle, options.fsync ?? true);
+}
+
+class FileSink implements Sink {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private closed = false;
+
+  constructor(
+    private readonly target: string,
+    private readonly temp: string,
+    private readonly handle: FileHandle,
+    private readonly fsync: boolean,
+  ) {}
+
+  async write(data: Uint8Array): Promise<void> {
+    this.pending.push(data);
+    this.pendingBytes += data.byteLength;
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+  }
+
+  async commit(): Promise<void> {
+    await this.flush();
+    if (this.fsync) await this.handle.sync();
+    this.closed = true;
+    await this.handle.close();
+    await rename(this.temp, this.target);
+    if (this.fsync) await syncDir(dirname(this.target));
+  }
+
+  async abort(): Promise<void> {
+    if (!this.closed) await this.handle.close().catch(() => undefined);
+    this.closed = true;
+    await unlink(this.temp).catch(() => undefined);
+  }
+
+  /** Coalesce small network buffers into ~1 MiB writes. */
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (let offset = 0; offset < data.byteLength; ) {
+      const { bytesWritten } = await this.handle.write(data, offset);
+      offset += bytesWritten;
+    }
+  }
+}
+
+/** fsync a directory so a rename inside it is durable; not every platform allows it. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync();
+  } catch {
+    // EINVAL/EISDIR on some file systems and platforms: nothing more we can do
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A sink over a writable stream (stdout), honouring backpressure. Commit and abort do nothing. */
+export function streamSink(stream: NodeJS.WritableStream): Sink {
+  return {
+    async write(data) {
+      if (!stream.write(data)) await once(stream, 'drain');
+    },
+    async commit() {},
+    async abort() {},
+  };
+}

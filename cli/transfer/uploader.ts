@@ -1,0 +1,129 @@
+/**
+ * Collects chunks into batches, asks the server which ones it lacks, and uploads only those in
+ * framed requests, several in flight. Memory is bounded: at most `inFlight` batches being
+ * uploaded plus the one being filled; `add` waits for a free slot (backpressure to the reader).
+ */
+import { encodeFrames, FRAME_HEADER_BYTES, frameSize, type Frame } from '../../src/wire/frames.js';
+import type { DatactlClient } from '../client.js';
+import type { ChunkHash } from '../../src/types.js';
+import { TaskPool } from './pool.js';
+
+export interface UploaderOptions {
+  /** Flush a batch at this many bytes (default 8 MiB)... */
+  batchBytes?: number;
+  /** ...or this many chunks (default 2048). */
+  batchChunks?: number;
+  /** Upper bound of one upload request body (default 16 MiB). */
+  requestBytes?: number;
+  /** Batches being checked/uploaded at once (default 4). */
+  inFlight?: number;
+}
+
+export interface UploadStats {
+  /** Chunk references seen (every chunk of every file). */
+  chunks: number;
+  /** Distinct chunks in this upload. */
+  uniqueChunks: number;
+  uploadedChunks: number;
+  uploadedBytes: number;
+}
+
+const MiB = 1024 * 1024;
+
+export class ChunkUploader {
+  private readonly opts: Required<UploaderOptions>;
+  private readonly seen = new Set<string>();
+  private batch: Frame[] = [];
+  private batchBytes = 0;
+  private readonly pool: TaskPool;
+  readonly stats: UploadStats = { chunks: 0, uniqueChunks: 0, uploadedChunks: 0, uploadedBytes: 0 };
+
+  constructor(
+    private readonly client: DatactlClient,
+    private readonly repo: string,
+    options: UploaderOptions = {},
+  ) {
+    this.opts = {
+      batchBytes: options.batchBytes ?? 8 * MiB,
+      batchChunks: options.batchChunks ?? 2048,
+      requestBytes: options.requestBytes ?? 16 * MiB,
+      inFlight: options.inFlight ?? 4,
+    };
+    this.pool = new TaskPool(this.opts.inFlight);
+  }
+
+  /** Offer a chunk. `bytes` is copied before this returns control, so the caller may reuse it. */
+  async add(hash: ChunkHash, bytes: Uint8Array): Promise<void> {
+    this.stats.chunks++;
+    if (this.seen.has(hash)) return;
+    this.seen.add(hash);
+    this.stats.uniqueChunks++;
+    // A real copy: on a Buffer, .slice() is a view, and the chunker reuses its memory.
+    this.batch.push({ hash, bytes: new Uint8Array(bytes) });
+    this.batchBytes += bytes.byteLength;
+    if (this.batchBytes >= this.opts.batchBytes || this.batch.length >= this.opts.batchChunks) await this.dispatch();
+  }
+
+  /** Flush the last batch and wait for every upload; throws the first failure. */
+  async finish(): Promise<UploadStats> {
+    if (this.batch.length > 0) await this.dispatch();
+    await this.pool.drain();
+    return this.stats;
+  }
+
+  /** Wait for in-flight uploads without throwing (cleanup after a failure elsewhere). */
+  settle(): Promise<void> {
+    return this.pool.settle();
+  }
+
+  /** Hand the current batch to the pool; waits while `inFlight` batches are in progress. */
+  private async dispatch(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    await this.pool.run(() => this.upload(batch));
+  }
+
+  /** Check which chunks the server lacks, then send those; each group's copies are dropped once encoded. */
+  private async upload(batch: Frame[]): Promise<void> {
+    const { missing } = await this.client.missingChunks(
+      this.repo,
+      batch.map((f) => f.hash),
+    );
+    const wanted = new Set(missing);
+    const groups = groupByRequestSize(
+      batch.filter((f) => wanted.has(f.hash)),
+      this.opts.requestBytes,
+    );
+    batch.length = 0;
+    while (groups.length > 0 && !this.pool.failed) {
+      const group = groups.shift()!;
+      const body = encodeFrames(group);
+      const bytes = body.byteLength - group.length * FRAME_HEADER_BYTES;
+      const count = group.length;
+      group.length = 0;
+      await this.client.uploadChunks(this.repo, body);
+      this.stats.uploadedChunks += count;
+      this.stats.uploadedBytes += bytes;
+    }
+  }
+}
+
+/** Split frames into groups whose encoded size stays under `limit` (a lone larger frame is its own group). */
+export function groupByRequestSize(frames: readonly Frame[], limit: number): Frame[][] {
+  const groups: Frame[][] = [];
+  let current: Frame[] = [];
+  let size = 0;
+  for (const f of frames) {
+    const n = frameSize(f.bytes.byteLength);
+    if (current.length > 0 && size + n > limit) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(f);
+    size += n;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}

@@ -1,0 +1,78 @@
+/**
+ * Verify a file's bytes against its manifest while they stream: the byte stream is re-split at the
+ * manifest's chunk boundaries, each chunk is hashed and compared, and so is the whole file.
+ * Any mismatch throws E_CORRUPT_OBJECT naming the repo path.
+ */
+import { fail, type DatactlError } from '../../src/errors.js';
+import { Blake3Stream } from '../../src/hash/blake3.js';
+import type { ChunkRef } from '../api-types.js';
+
+export interface ExpectedContent {
+  /** Repo path, for messages. */
+  path: string;
+  size: number;
+  hash: string;
+  chunks: readonly ChunkRef[];
+}
+
+export class ContentVerifier {
+  private readonly whole = new Blake3Stream();
+  private chunk = new Blake3Stream();
+  private index = 0;
+  /** Bytes still expected in the current chunk. */
+  private remaining: number;
+  private received = 0;
+
+  constructor(private readonly expected: ExpectedContent) {
+    this.remaining = expected.chunks[0]?.[1] ?? 0;
+    this.completeEmptyChunks();
+  }
+
+  /** Feed the next bytes; throws as soon as a chunk is complete and wrong, or on excess bytes. */
+  update(data: Uint8Array): void {
+    this.received += data.byteLength;
+    if (this.received > this.expected.size) throw this.corrupt(`more than the expected ${this.expected.size} bytes arrived`);
+    this.whole.update(data);
+    let offset = 0;
+    while (offset < data.byteLength) {
+      const take = Math.min(this.remaining, data.byteLength - offset);
+      this.chunk.update(data.subarray(offset, offset + take));
+      offset += take;
+      this.remaining -= take;
+      if (this.remaining === 0) this.completeChunk();
+    }
+  }
+
+  /** Call after the last byte: checks the length and the whole-file hash. */
+  finish(): void {
+    if (this.received !== this.expected.size || this.index < this.expected.chunks.length) {
+      throw this.corrupt(`got ${this.received} of ${this.expected.size} bytes`);
+    }
+    const actual = this.whole.digestHex();
+    if (actual !== this.expected.hash) {
+      throw this.corrupt(`content hashes to ${actual}, expected ${this.expected.hash}`);
+    }
+  }
+
+  private completeChunk(): void {
+    const [hash] = this.expected.chunks[this.index]!;
+    const actual = this.chunk.digestHex();
+    if (actual !== hash) throw this.corrupt(`chunk ${this.index} hashes to ${actual}, expected ${hash}`);
+    this.index++;
+    this.chunk = new Blake3Stream();
+    this.remaining = this.expected.chunks[this.index]?.[1] ?? 0;
+    this.completeEmptyChunks();
+  }
+
+  /** Zero-length chunks complete without bytes (they should not exist, but must not hang). */
+  private completeEmptyChunks(): void {
+    if (this.index < this.expected.chunks.length && this.remaining === 0) this.completeChunk();
+  }
+
+  private corrupt(why: string): DatactlError {
+    return fail('E_CORRUPT_OBJECT', `integrity check failed for ${this.expected.path}: ${why}`, {
+      path: this.expected.path,
+      chunkIndex: this.index,
+    });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The real binary, without a server: usage, help, version and exit codes. Needs a build
+ * (`npm test` builds first); skipped when dist/ is missing so a bare `vitest run` says so.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+const built = existsSync(new URL('../../dist/cli/main.js', import.meta.url));
+/** A loopback port nothing listens on: bind an ephemeral one, then free it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+describe.skipIf(!built)('the datactl binary', () => {
+  it('prints usage for --help and exits 0', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: datactl');
+    for (const group of ['serve', 'repo', 'branch', 'put', 'get', 'list', 'inspect', 'diff', 'delete']) expect(r.stdout).toContain(group);
+  });
+
+  it('prints usage for a subcommand', async () => {
+    const r = await runCli(['put', 'file', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: datactl put file');
+    expect(r.stdout).toContain('--recursive');
+  });
+
+  it('prints the package version', async () => {
+    expect(await runCli(['--version'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+  });
+
+  it('exits 2 with "datactl: ..." on stderr for usage errors', async () => {
+    const unknown = await runCli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^datactl: unknown command 'frobnicate'/);
+    const badName = await runCli(['repo', 'create', 'no spaces']);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/^datactl: invalid repo name/);
+    expect((await runCli(['put', 'file', 'r@main:/x'])).code).toBe(2); // no -f
+  });
+
+  it('exits 6 when the server cannot be reached, naming the URL', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const r = await runCli(['repo', 'list'], { env: { DATACTL_URL: url } });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain(`cannot reach datactl server at ${url} (connection refused)`);
+    expect(r.stdout).toBe('');
+  });
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { DatactlError } from '../../src/errors.js';
+import { blake3Hex } from '../../src/hash/blake3.js';
+import { decodeFrames, encodeFrameHeader, encodeFrames, FRAME_HEADER_BYTES, type Frame } from '../../src/wire/frames.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
+
+function frameOf(bytes: Uint8Array): Frame {
+  return { hash: blake3Hex(bytes), bytes };
+}
+
+const frames = [0, 1, 2, 3, 4].map((i) => frameOf(seededBytes(i + 1, [1, 37, 1000, 4096, 65537][i]!)));
+
+/** Cut `data` into pieces at the given sizes (cycling), as a network would. */
+async function* pieces(data: Uint8Array, sizes: number[]): AsyncGenerator<Uint8Array> {
+  for (let offset = 0, i = 0; offset < data.length; i++) {
+    const n = sizes[i % sizes.length]!;
+    yield data.subarray(offset, offset + n);
+    offset += n;
+  }
+}
+
+async function collect(source: AsyncIterable<Frame>): Promise<Frame[]> {
+  const out: Frame[] = [];
+  for await (const f of source) out.push({ hash: f.hash, bytes: Uint8Array.from(f.bytes) });
+  return out;
+}
+
+async function errorCode(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DatactlError);
+  return (err as DatactlError).code;
+}
+
+describe('chunk frames', () => {
+  it('encode as 32-byte raw hash, 4-byte big-endian length, then the bytes', () => {
+    const bytes = Buffer.from('abc');
+    const encoded = encodeFrames([frameOf(bytes)]);
+    expect(encoded.length).toBe(FRAME_HEADER_BYTES + 3);
+    expect(encoded.subarray(0, 32).toString('hex')).toBe(blake3Hex(bytes));
+    expect(encoded.readUInt32BE(32)).toBe(3);
+    expect(encoded.subarray(36).toString()).toBe('abc');
+    expect(encodeFrameHeader(blake3Hex(bytes), 3)).toEqual(encoded.subarray(0, 36));
+  });
+
+  it('round-trip whole', async () => {
+    const decoded = await collect(decodeFrames(pieces(encodeFrames(frames), [1 << 30])));
+    expect(decoded).toEqual(frames.map((f) => ({ hash: f.hash, bytes: Uint8Array.from(f.bytes) })));
+  });
+
+  it('round-trip when split across arbitrary buffer boundaries', async () => {
+    const encoded = encodeFrames(frames);
+    for (const sizes of [[1], [2, 3], [35], [36], [37], [7, 1, 4096, 13], [65536 + 36]]) {
+      const decoded = await collect(decodeFrames(pieces(encoded, sizes)));
+      expect(decoded.map((f) => f.hash), `sizes ${sizes.join(',')}`).toEqual(frames.map((f) => f.hash));
+      decoded.forEach((f, i) => expect(Buffer.from(f.bytes).equals(Buffer.from(frames[i]!.bytes))).toBe(true));
+    }
+  });
+
+  it('decode an empty stream to no frames', async () => {
+    expect(await collect(decodeFrames(pieces(new Uint8Array(0), [1])))).toEqual([]);
+  });
+
+  it('throw E_TRUNCATED_UPLOAD for a stream that ends mid-payload', async () => {
+    const encoded = encodeFrames(frames);
+    expect(await errorCode(collect(decodeFrames(pieces(encoded.subarray(0, encoded.length - 1), [100]))))).toBe('E_TRUNCATED_UPLOAD');
+  });
+
+  it('throw E_TRUNCATED_UPLOAD for a stream that ends mid-header', async () => {
+    const encoded = encodeFrames(frames.slice(0, 2));
+    const cut = FRAME_HEADER_BYTES + frames[0]!.bytes.length + 10;
+    expect(await errorCode(collect(decodeFrames(pieces(encoded.subarray(0, cut), [3]))))).toBe('E_TRUNCATED_UPLOAD');
+  });
+
+  it('reject a payload that does not hash to its claimed hash (E_CORRUPT_OBJECT)', async () => {
+    const encoded = encodeFrames(frames);
+    encoded[encoded.length - 1] ^= 0xff;
+    expect(await errorCode(collect(decodeFrames(pieces(encoded, [500]))))).toBe('E_CORRUPT_OBJECT');
+  });
+
+  it('pass a corrupt payload through when verification is off', async () => {
+    const encoded = encodeFrames(frames);
+    encoded[encoded.length - 1] ^= 0xff;
+    expect(await collect(decodeFrames(pieces(encoded, [500]), { verify: false }))).toHaveLength(frames.length);
+  });
+
+  it('refuse to buffer a frame longer than the limit (E_PAYLOAD_TOO_LARGE)', async () => {
+    const header = encodeFrameHeader(frames[0]!.hash, 1000);
+    expect(await errorCode(collect(decodeFrames(pieces(header, [36]), { maxFrameBytes: 999 })))).toBe('E_PAYLOAD_TOO_LARGE');
+  });
+});

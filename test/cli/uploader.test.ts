@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { DatactlError } from '../../src/errors.js';
+import { blake3Hex } from '../../src/hash/blake3.js';
+import type { DatactlClient } from '../../cli/client.js';
+import { decodeFrames, FRAME_HEADER_BYTES, type Frame } from '../../src/wire/frames.js';
+import { ChunkUploader, groupByRequestSize } from '../../cli/transfer/uploader.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
+
+/** A client that "has" some chunks, records uploads, and tracks upload concurrency. */
+function fakeServer(has: Set<string> = new Set(), failUpload = false) {
+  const uploaded: string[] = [];
+  const requestSizes: number[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const client = {
+    async missingChunks(_repo: string, hashes: readonly string[]) {
+      return { missing: hashes.filter((h) => !has.has(h)) };
+    },
+    async uploadChunks(_repo: string, body: Uint8Array) {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      if (failUpload) throw new DatactlError('E_CHUNK_HASH_MISMATCH', 'bad chunk');
+      requestSizes.push(body.byteLength);
+      for await (const f of decodeFrames((async function* () { yield body; })())) uploaded.push(f.hash);
+      return { received: 0, stored: 0, storedBytes: 0, deduplicated: 0 };
+    },
+  };
+  return { client: client as unknown as DatactlClient, uploaded, requestSizes, maxInFlight: () => maxInFlight };
+}
+
+const chunk = (seed: number, size = 1000): Frame => {
+  const bytes = seededBytes(seed, size);
+  return { hash: blake3Hex(bytes), bytes };
+};
+
+describe('ChunkUploader', () => {
+  it('uploads only the chunks the server reports missing', async () => {
+    const [a, b, c] = [chunk(1), chunk(2), chunk(3)];
+    const server = fakeServer(new Set([b!.hash]));
+    const up = new ChunkUploader(server.client, 'r');
+    for (const f of [a!, b!, c!]) await up.add(f.hash, f.bytes);
+    const stats = await up.finish();
+    expect(server.uploaded.sort()).toEqual([a!.hash, c!.hash].sort());
+    expect(stats).toEqual({ chunks: 3, uniqueChunks: 3, uploadedChunks: 2, uploadedBytes: 2000 });
+  });
+
+  it('sends a chunk repeated across files once', async () => {
+    const a = chunk(1);
+    const server = fakeServer();
+    const up = new ChunkUploader(server.client, 'r');
+    for (let i = 0; i < 5; i++) await up.add(a.hash, a.bytes);
+    expect(await up.finish()).toMatchObject({ chunks: 5, uniqueChunks: 1, uploadedChunks: 1 });
+    expect(server.uploaded).toEqual([a.hash]);
+  });
+
+  it('copies bytes on add, so callers may reuse their buffers', async () => {
+    const a = chunk(1);
+    const buffer = Buffer.from(a.bytes);
+    const server = fakeServer();
+    const up = new ChunkUploader(server.client, 'r');
+    await up.add(a.hash, buffer);
+    buffer.fill(0);
+    await up.finish(); // decodeFrames verifies each hash
+    expect(server.uploaded).toEqual([a.hash]);
+  });
+
+  it('keeps at most inFlight batches uploading and every request under the size limit', async () => {
+    const server = fakeServer();
+    const up = new ChunkUploader(server.client, 'r', { batchBytes: 4000, requestBytes: 2100, inFlight: 2 });
+    for (let i = 0; i < 40; i++) {
+      const f = chunk(100 + i);
+      await up.add(f.hash, f.bytes);
+    }
+    await up.finish();
+    expect(server.uploaded).toHaveLength(40);
+    expect(server.maxInFlight()).toBeLessThanOrEqual(2);
+    expect(Math.max(...server.requestSizes)).toBeLessThanOrEqual(2100);
+  });
+
+  it('surfaces the first upload failure from finish', async () => {
+    const server = fakeServer(new Set(), true);
+    const up = new ChunkUploader(server.client, 'r');
+    const f = chunk(1);
+    await up.add(f.hash, f.bytes);
+    await expect(up.finish()).rejects.toMatchObject({ code: 'E_CHUNK_HASH_MISMATCH' });
+  });
+});
+
+describe('groupByRequestSize', () => {
+  it('splits frames into requests under the limit, a lone oversized frame alone', () => {
+    const frames = [chunk(1, 100), chunk(2, 100), chunk(3, 500), chunk(4, 10)];
+    const groups = groupByRequestSize(frames, 2 * (100 + FRAME_HEADER_BYTES));
+    expect(groups.map((g) => g.length)).toEqual([2, 1, 1]);
+  });
+});

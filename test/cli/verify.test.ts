@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { DatactlError } from '../../src/errors.js';
+import { blake3Hex } from '../../src/hash/blake3.js';
+import type { ChunkRef } from '../../cli/api-types.js';
+import { localPathFor } from '../../cli/transfer/get-tree.js';
+import { ContentVerifier } from '../../cli/transfer/verify.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
+
+const data = seededBytes(7, 10_000);
+const cuts = [0, 3000, 3001, 7500, 10_000];
+const chunks: ChunkRef[] = cuts.slice(1).map((end, i) => [blake3Hex(data.subarray(cuts[i], end)), end - cuts[i]!]);
+const expected = { path: '/a/file.bin', size: data.length, hash: blake3Hex(data), chunks };
+
+function feed(bytes: Uint8Array, pieceSize: number, exp = expected): void {
+  const v = new ContentVerifier(exp);
+  for (let o = 0; o < bytes.length; o += pieceSize) v.update(bytes.subarray(o, o + pieceSize));
+  v.finish();
+}
+
+function failure(fn: () => void): DatactlError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof DatactlError) return err;
+    throw err;
+  }
+  throw new Error('expected a DatactlError');
+}
+
+describe('ContentVerifier', () => {
+  it('accepts the right bytes however the stream is split', () => {
+    for (const size of [1, 7, 2999, 3000, 4096, 10_000]) feed(data, size);
+  });
+
+  it('accepts an empty file with no chunks', () => {
+    feed(new Uint8Array(0), 1, { path: '/e', size: 0, hash: blake3Hex(new Uint8Array(0)), chunks: [] });
+  });
+
+  it('rejects a flipped byte with E_CORRUPT_OBJECT naming the path and the chunk', () => {
+    const bad = Buffer.from(data);
+    bad[5000] ^= 1;
+    const err = failure(() => feed(bad, 4096));
+    expect(err.code).toBe('E_CORRUPT_OBJECT');
+    expect(err.message).toContain('/a/file.bin');
+    expect(err.details).toMatchObject({ path: '/a/file.bin', chunkIndex: 2 });
+  });
+
+  it('rejects a truncated stream', () => {
+    expect(failure(() => feed(data.subarray(0, 9999), 4096)).code).toBe('E_CORRUPT_OBJECT');
+  });
+
+  it('rejects extra bytes', () => {
+    expect(failure(() => feed(Buffer.concat([data, Buffer.from('x')]), 4096)).code).toBe('E_CORRUPT_OBJECT');
+  });
+
+  it('rejects chunks that match but a whole-file hash that does not', () => {
+    expect(failure(() => feed(data, 4096, { ...expected, hash: blake3Hex('other') })).message).toContain('content hashes to');
+  });
+});
+
+describe('localPathFor', () => {
+  it('maps repo paths under the root to local paths under the output directory', () => {
+    expect(localPathFor('out', '/data', '/data/a/b.csv')).toBe('out/a/b.csv');
+    expect(localPathFor('out', '/', '/x.csv')).toBe('out/x.csv');
+  });
+
+  it('refuses paths outside the root', () => {
+    expect(failure(() => localPathFor('out', '/data', '/database/x')).code).toBe('E_INVALID_PATH');
+    expect(failure(() => localPathFor('out', '/data', '/data')).code).toBe('E_INVALID_PATH');
+  });
+});
