@@ -1,0 +1,58 @@
+/**
+ * What a webhook receiver gets: the JSON body of every delivery. Built at delivery time from
+ * immutable commits, so a retry or redelivery sends byte-identical JSON under the same delivery id.
+ */
+export type EventType = 'commit' | 'branch.created' | 'branch.deleted';
+export const EVENT_TYPES: readonly EventType[] = ['commit', 'branch.created', 'branch.deleted'];
+
+/** The object a pin receiver writes under its key, e.g. in configuration/data.json. */
+export interface PinObject {
+  repo: string;
+  branch: string;
+  commit: string;
+}
+
+export interface ChangedPath {
+  type: 'added' | 'modified' | 'deleted';
+  path: string;
+  size?: number;
+  hash?: string;
+}
+
+export interface CommitEventPayload {
+  event: 'commit';
+  deliveryId: string;
+  repo: string;
+  branch: string;
+  commit: {
+    id: string;
+    parents: string[];
+    message: string;
+    author: string;
+    createdAt: string;
+  };
+  changes: {
+    added: number;
+    modified: number;
+    deleted: number;
+    /** The first paths (at most 100), in path order. */
+    paths: ChangedPath[];
+    /** True when there were more changed paths than listed. */
+    truncated: boolean;
+  };
+  pin: PinObject;
+}
+
+export interface BranchEventPayload {
+  event: 'branch.created' | 'branch.deleted';
+  deliveryId: string;
+  repo: string;
+  branch: string;
+  head: string | null;
+}
+
+export type EventPayload = CommitEventPayload | BranchEventPayload;
+
+export const SIGNATURE_HEADER = 'X-Datactl-Signature-256';
+export const EVENT_HEADER = 'X-Datactl-Event';
+export const DELIVERY_HEADER = 'X-Datactl-Delivery';
