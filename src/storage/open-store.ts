@@ -35,6 +35,8 @@ export function openObjectStore(spec: string, opts: OpenObjectStoreOptions): Obj
         endpoint: opts.s3Endpoint,
         region: opts.s3Region,
         forcePathStyle: opts.s3ForcePathStyle,
+        // A fresh MinIO/RGW has no bucket yet; the first health check creates it.
+        createBucket: true,
       });
     default:
       throw fail('E_BAD_REQUEST', `unknown object store scheme "${scheme}://" (use file://, s3:// or memory://)`);

@@ -29,6 +29,7 @@ export interface TestServerOptions {
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'datactl-test-')));
   const engine = await openEngine({ dataDir, store: opts.store, s3Endpoint: opts.s3Endpoint, chunker: opts.chunker, packTargetBytes: opts.packTargetBytes });
+  await engine.check();
   const app = await buildApp({ engine });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
