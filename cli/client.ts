@@ -146,7 +146,8 @@ export class DatactlClient {
   }
 
   /** Upload encoded chunk frames (see frames.ts). Idempotent by content, so it is retried. */
-  uploadChunks(repo: string, frames: Uint8Array): Promise<UploadChunksResult> {
+  /** Upload framed chunks; `frames` may be the frame parts (headers and payloads) to send without concatenating. */
+  uploadChunks(repo: string, frames: Uint8Array | readonly Uint8Array[]): Promise<UploadChunksResult> {
     return this.http.json({ method: 'POST', path: `${repoPath(repo)}/chunks`, body: frames, idempotent: true });
   }
 

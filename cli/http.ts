@@ -3,6 +3,7 @@
  * translation of error responses and network failures into DatactlError (in one place each).
  */
 import { DatactlError, fail, isErrorCode, type ErrorCode } from '../src/errors.js';
+import { nodeFetch } from './node-fetch.js';
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
@@ -13,7 +14,7 @@ export interface RequestSpec {
   query?: Query;
   json?: unknown;
   /** Raw body. Buffers can be re-sent on retry; streams cannot (never retried). */
-  body?: Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+  body?: Uint8Array | readonly Uint8Array[] | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
   headers?: Record<string, string>;
   /** Safe to repeat: retried on connection errors and 503. */
   idempotent?: boolean;
@@ -116,7 +117,7 @@ export class Transport {
 
   constructor(options: TransportOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.fetchImpl = options.fetch ?? (nodeFetch as unknown as typeof fetch);
     this.attempts = Math.max(1, options.attempts ?? 3);
     this.retryDelayMs = options.retryDelayMs ?? 100;
   }
@@ -183,7 +184,7 @@ export class Transport {
 }
 
 function isStreamBody(body: RequestSpec['body']): boolean {
-  return body !== undefined && !(body instanceof Uint8Array);
+  return body !== undefined && !(body instanceof Uint8Array) && !Array.isArray(body);
 }
 
 /** Iterate a response body, translating a connection lost mid-stream into a DatactlError. */

@@ -124,14 +124,17 @@ async function chunkSource(
 ): Promise<Manifest> {
   const chunker = new FileChunker(params);
   const refs: [string, number][] = [];
-  const take = async (chunks: Chunk[]) => {
+  // Sources yield fresh buffers (fs and pipe reads allocate per read), so a chunk lying inside the
+  // pushed buffer can be kept by reference; one assembled across pushes lives in the chunker's
+  // reusable buffer and must be copied.
+  const take = async (chunks: Chunk[], pushed?: Uint8Array) => {
     for (const c of chunks) {
       refs.push([c.hash, c.size]);
-      await uploader.add(c.hash, c.bytes);
+      await uploader.add(c.hash, c.bytes, pushed !== undefined && c.bytes.buffer === pushed.buffer);
     }
   };
   for await (const data of source) {
-    await take(chunker.push(data));
+    await take(chunker.push(data), data);
     progress.advance(data.byteLength);
   }
   await take(chunker.finish());

@@ -3,7 +3,7 @@
  * framed requests, several in flight. Memory is bounded: at most `inFlight` batches being
  * uploaded plus the one being filled; `add` waits for a free slot (backpressure to the reader).
  */
-import { encodeFrames, FRAME_HEADER_BYTES, frameSize, type Frame } from '../../src/wire/frames.js';
+import { encodeFrameHeader, frameSize, type Frame } from '../../src/wire/frames.js';
 import type { DatactlClient } from '../client.js';
 import type { ChunkHash } from '../../src/types.js';
 import { TaskPool } from './pool.js';
@@ -52,14 +52,18 @@ export class ChunkUploader {
     this.pool = new TaskPool(this.opts.inFlight);
   }
 
-  /** Offer a chunk. `bytes` is copied before this returns control, so the caller may reuse it. */
-  async add(hash: ChunkHash, bytes: Uint8Array): Promise<void> {
+  /**
+   * Offer a chunk. With `owned`, the caller promises never to overwrite `bytes` (a fresh read
+   * buffer) and they are kept by reference; otherwise (the chunker's reusable buffer) they are
+   * copied before this returns, so the caller may reuse them.
+   */
+  async add(hash: ChunkHash, bytes: Uint8Array, owned = false): Promise<void> {
     this.stats.chunks++;
     if (this.seen.has(hash)) return;
     this.seen.add(hash);
     this.stats.uniqueChunks++;
-    // A real copy: on a Buffer, .slice() is a view, and the chunker reuses its memory.
-    this.batch.push({ hash, bytes: new Uint8Array(bytes) });
+    // A real copy when not owned: on a Buffer, .slice() is a view, and the chunker reuses its memory.
+    this.batch.push({ hash, bytes: owned ? bytes : new Uint8Array(bytes) });
     this.batchBytes += bytes.byteLength;
     if (this.batchBytes >= this.opts.batchBytes || this.batch.length >= this.opts.batchChunks) await this.dispatch();
   }
@@ -98,11 +102,12 @@ export class ChunkUploader {
     batch.length = 0;
     while (groups.length > 0 && !this.pool.failed) {
       const group = groups.shift()!;
-      const body = encodeFrames(group);
-      const bytes = body.byteLength - group.length * FRAME_HEADER_BYTES;
+      // Headers and payloads go out as separate parts: no concatenated copy of the request.
+      const parts = group.flatMap((f) => [encodeFrameHeader(f.hash, f.bytes.byteLength), f.bytes]);
+      const bytes = group.reduce((n, f) => n + f.bytes.byteLength, 0);
       const count = group.length;
       group.length = 0;
-      await this.client.uploadChunks(this.repo, body);
+      await this.client.uploadChunks(this.repo, parts);
       this.stats.uploadedChunks += count;
       this.stats.uploadedBytes += bytes;
     }

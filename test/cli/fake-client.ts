@@ -25,9 +25,9 @@ export class FakeClient {
     return { missing: hashes.filter((h) => !this.chunks.has(h)) };
   }
 
-  async uploadChunks(_repo: string, body: Uint8Array) {
+  async uploadChunks(_repo: string, body: Uint8Array | readonly Uint8Array[]) {
     let n = 0;
-    for await (const f of decodeFrames(one(body))) {
+    for await (const f of decodeFrames(one(Array.isArray(body) ? Buffer.concat(body as Uint8Array[]) : (body as Uint8Array)))) {
       this.chunks.set(f.hash, Uint8Array.from(f.bytes));
       n++;
     }

@@ -16,7 +16,8 @@ function fakeServer(has: Set<string> = new Set(), failUpload = false) {
     async missingChunks(_repo: string, hashes: readonly string[]) {
       return { missing: hashes.filter((h) => !has.has(h)) };
     },
-    async uploadChunks(_repo: string, body: Uint8Array) {
+    async uploadChunks(_repo: string, parts: Uint8Array | readonly Uint8Array[]) {
+      const body = Array.isArray(parts) ? Buffer.concat(parts as Uint8Array[]) : (parts as Uint8Array);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((r) => setTimeout(r, 5));
