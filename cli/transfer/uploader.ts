@@ -9,7 +9,7 @@ import type { ChunkHash } from '../../src/types.js';
 import { TaskPool } from './pool.js';
 
 export interface UploaderOptions {
-  /** Flush a batch at this many bytes (default 8 MiB)... */
+  /** Flush a batch at this many bytes (default 4 MiB)... */
   batchBytes?: number;
   /** ...or this many chunks (default 2048). */
   batchChunks?: number;
@@ -44,7 +44,7 @@ export class ChunkUploader {
     options: UploaderOptions = {},
   ) {
     this.opts = {
-      batchBytes: options.batchBytes ?? 8 * MiB,
+      batchBytes: options.batchBytes ?? 4 * MiB,
       batchChunks: options.batchChunks ?? 2048,
       requestBytes: options.requestBytes ?? 16 * MiB,
       inFlight: options.inFlight ?? 4,

@@ -11,6 +11,13 @@ import type { ChunkHash, RepoName } from '../types.js';
 import { encodeLocation } from './chunk-location.js';
 import { PackWriter } from './pack-writer.js';
 
+/**
+ * Chunks are checked against the index in small groups: waiting for a whole pack's worth before
+ * the dedup lookup would hold a second pack in memory next to the one the writer is filling.
+ */
+const STAGE_BYTES = 2 * 1024 * 1024;
+const STAGE_CHUNKS = 512;
+
 export interface IngestStats {
   received: number;
   stored: number;
@@ -29,7 +36,7 @@ export class ChunkIngest {
     private readonly meta: MetaStore,
     store: ObjectStore,
     private readonly repo: RepoName,
-    private readonly packTargetBytes: number,
+    packTargetBytes: number,
   ) {
     this.writer = new PackWriter(store, packTargetBytes);
   }
@@ -41,7 +48,7 @@ export class ChunkIngest {
     this.seen.add(hash);
     this.staged.push([hash, bytes]);
     this.stagedBytes += bytes.length;
-    if (this.stagedBytes >= this.packTargetBytes) await this.drain();
+    if (this.stagedBytes >= STAGE_BYTES || this.staged.length >= STAGE_CHUNKS) await this.drain();
   }
 
   /** Write remaining chunks, then index everything in one synced batch. */

@@ -11,7 +11,9 @@ import type { ObjectStore } from '../storage/object-store.js';
 import type { ChunkHash } from '../types.js';
 import { decodeLocation, packKey, type ChunkLocation } from './chunk-location.js';
 
-const MAX_RUN_BYTES = 16 * 1024 * 1024;
+// Runs of a few MiB: large enough to amortize a ranged read (an S3 GET), small enough that three
+// in flight per download keep the server well under its memory budget.
+const MAX_RUN_BYTES = 4 * 1024 * 1024;
 const LOOKUP_BATCH = 4096;
 const READ_AHEAD = 2;
 
