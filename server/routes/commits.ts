@@ -10,8 +10,11 @@ import { parseBranchName, parseRepoPath } from '../../src/types.js';
 import { optionalParent, optionalString, pageQuery, pathQuery, refParam, repoParam, stringField } from '../params.js';
 import { commitView } from '../views.js';
 
-/** ~2 million file changes in one commit; every other JSON route keeps the 1 MiB default. */
-export const COMMIT_BODY_LIMIT = 512 * 1024 * 1024;
+/**
+ * ~500k file changes in one commit (a change is ~250 bytes of JSON). The body is parsed whole, so
+ * this also bounds the parse's heap; every other JSON route keeps the 1 MiB default.
+ */
+export const COMMIT_BODY_LIMIT = 128 * 1024 * 1024;
 const MAX_MESSAGE = 64 * 1024;
 
 export function commitRoutes(app: FastifyInstance, ctx: EngineContext): void {

@@ -92,7 +92,7 @@ export class TreeCache {
 
   constructor(
     private readonly meta: MetaStore,
-    private readonly maxEntries = 500_000,
+    private readonly maxEntries = 200_000,
   ) {}
 
   async get(id: string): Promise<Tree> {

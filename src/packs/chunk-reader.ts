@@ -42,7 +42,11 @@ export class ChunkReader {
   async *read(hashes: readonly ChunkHash[]): AsyncGenerator<Buffer> {
     const pending: Array<Promise<Buffer[]>> = [];
     for await (const run of this.runs(hashes)) {
-      pending.push(this.readRun(run));
+      const read = this.readRun(run);
+      // A read-ahead whose consumer stops early (client gone) must not become an unhandled
+      // rejection; the consumer still sees the error when it awaits this read.
+      read.catch(() => undefined);
+      pending.push(read);
       if (pending.length > READ_AHEAD) yield* await pending.shift()!;
     }
     while (pending.length > 0) yield* await pending.shift()!;
