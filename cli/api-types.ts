@@ -153,3 +153,78 @@ export interface FileDownload {
 export interface HealthResult {
   ok: boolean;
 }
+
+export type WebhookEvent = 'commit' | 'branch.created' | 'branch.deleted';
+
+export interface GitPinTarget {
+  /** Credentials in the URL are shown as `//***@`. */
+  url: string;
+  branch: string;
+  pinFile: string;
+  key: string;
+}
+
+interface WebhookCommon {
+  id: string;
+  repo: string;
+  branches: string[];
+  events: WebhookEvent[];
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A subscription; the secret is write-only (`hasSecret` says whether one is set). */
+export type Webhook =
+  | (WebhookCommon & { type: 'http'; url: string; hasSecret: boolean })
+  | (WebhookCommon & { type: 'git'; git: GitPinTarget });
+
+export interface WebhookList {
+  webhooks: Webhook[];
+}
+
+interface WebhookFilters {
+  /** Branch globs (`*` matches any run of name characters); default `["*"]`. */
+  branches?: string[];
+  /** Default: every event (git targets: `commit`). */
+  events?: WebhookEvent[];
+  active?: boolean;
+}
+
+export type CreateWebhookRequest =
+  | (WebhookFilters & { type?: 'http'; url: string; secret?: string })
+  | (WebhookFilters & { type: 'git'; git: GitPinTarget });
+
+export interface UpdateWebhookRequest extends WebhookFilters {
+  url?: string;
+  /** null removes the secret. */
+  secret?: string | null;
+  git?: Partial<GitPinTarget>;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dead';
+
+export interface WebhookDelivery {
+  /** The `X-Datactl-Delivery` id, the same across retries and redeliveries. */
+  id: string;
+  event: WebhookEvent;
+  repo: string;
+  branch: string;
+  commit?: string;
+  head?: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  lastResult: string | null;
+  lastLatencyMs: number | null;
+  createdAt: string;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  redeliveries: number;
+}
+
+export interface DeliveryList extends Page {
+  deliveries: WebhookDelivery[];
+}

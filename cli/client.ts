@@ -6,6 +6,8 @@
 import type {
   Branch,
   BranchList,
+  CreateWebhookRequest,
+  DeliveryList,
   CommitList,
   Commit,
   CommitRequest,
@@ -21,7 +23,11 @@ import type {
   RepoList,
   StatResult,
   TreeListing,
+  UpdateWebhookRequest,
   UploadChunksResult,
+  Webhook,
+  WebhookDelivery,
+  WebhookList,
 } from './api-types.js';
 import { decodeFrames, type DecodeOptions, type Frame } from '../src/wire/frames.js';
 import { DEFAULT_SERVER_URL } from './defaults.js';
@@ -179,6 +185,34 @@ export class DatactlClient {
     const query = { path, message: options.message, author: options.author };
     return this.http.json({ method: 'DELETE', path: `${branchPath(repo, branch)}/file`, query });
   }
+
+  // Webhooks
+  listWebhooks(repo: string): Promise<WebhookList> {
+    return this.http.json({ method: 'GET', path: `${repoPath(repo)}/webhooks`, idempotent: true });
+  }
+  createWebhook(repo: string, request: CreateWebhookRequest): Promise<Webhook> {
+    return this.http.json({ method: 'POST', path: `${repoPath(repo)}/webhooks`, json: request });
+  }
+  getWebhook(repo: string, id: string): Promise<Webhook> {
+    return this.http.json({ method: 'GET', path: webhookPath(repo, id), idempotent: true });
+  }
+  updateWebhook(repo: string, id: string, request: UpdateWebhookRequest): Promise<Webhook> {
+    return this.http.json({ method: 'PATCH', path: webhookPath(repo, id), json: request });
+  }
+  async deleteWebhook(repo: string, id: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: webhookPath(repo, id) });
+  }
+  /** The delivery log, newest first. */
+  listDeliveries(repo: string, id: string, page: PageOptions = {}): Promise<DeliveryList> {
+    return this.http.json({ method: 'GET', path: `${webhookPath(repo, id)}/deliveries`, query: { ...page }, idempotent: true });
+  }
+  getDelivery(repo: string, id: string, deliveryId: string): Promise<WebhookDelivery> {
+    return this.http.json({ method: 'GET', path: `${webhookPath(repo, id)}/deliveries/${seg(deliveryId)}`, idempotent: true });
+  }
+  /** Send a delivered or dead delivery again, with the same delivery id and payload. */
+  redeliver(repo: string, id: string, deliveryId: string): Promise<WebhookDelivery> {
+    return this.http.json({ method: 'POST', path: `${webhookPath(repo, id)}/deliveries/${seg(deliveryId)}/redeliver` });
+  }
 }
 
 function repoPath(repo: string): string {
@@ -187,6 +221,10 @@ function repoPath(repo: string): string {
 
 function branchPath(repo: string, branch: string): string {
   return `${repoPath(repo)}/branches/${seg(branch)}`;
+}
+
+function webhookPath(repo: string, id: string): string {
+  return `${repoPath(repo)}/webhooks/${seg(id)}`;
 }
 
 function commitPath(repo: string, ref: string): string {

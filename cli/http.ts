@@ -8,7 +8,7 @@ import { nodeFetch } from './node-fetch.js';
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
 export interface RequestSpec {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Already URL-encoded path, e.g. `/v1/repos/images`. */
   path: string;
   query?: Query;
@@ -157,7 +157,12 @@ export class Transport {
   /** Send and parse a JSON answer (`undefined` for 204). */
   async json<T>(spec: RequestSpec): Promise<T> {
     const res = await this.send(spec);
-    if (res.status === 204) return undefined as T;
+    if (res.status === 204) {
+      // Consume the (empty) body: an unread response keeps its keep-alive socket referenced, and
+      // the CLI process would then wait for the server's keep-alive timeout before exiting.
+      await res.arrayBuffer().catch(() => undefined);
+      return undefined as T;
+    }
     try {
       return (await res.json()) as T;
     } catch (err) {

@@ -11,11 +11,15 @@ import { serverDefault } from './commands/context.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDiff } from './commands/diff.js';
 import { registerGet } from './commands/get.js';
+import { registerHook } from './commands/hook.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerList } from './commands/list.js';
+import { registerPin } from './commands/pin.js';
+import { registerPull } from './commands/pull.js';
 import { registerPut } from './commands/put.js';
 import { registerRepo } from './commands/repo.js';
 import { registerServe } from './commands/serve.js';
+import { registerWebhook } from './commands/webhook.js';
 import { reportError } from './errors.js';
 
 /** The package version, from the nearest package.json named datactl (works from cli/ and dist/cli/). */
@@ -46,6 +50,8 @@ export function buildProgram(): Command {
   for (const register of [registerServe, registerRepo, registerBranch, registerPut, registerGet, registerList, registerInspect, registerDiff, registerDelete]) {
     register(program);
   }
+  for (const register of [registerPin, registerPull, registerHook]) register(program);
+  registerWebhook(program);
   return program;
 }
 

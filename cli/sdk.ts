@@ -23,3 +23,17 @@ export {
 } from './refspec.js';
 export { DatactlError, ERROR_CATALOG, isErrorCode, type ErrorCode } from '../src/errors.js';
 export { parseBranchName, parseRepoName, parseRepoPath, type BranchName, type ChunkHash, type CommitId, type RepoName, type RepoPath } from '../src/types.js';
+export { signBody, verifySignature } from '../src/webhooks/signature.js';
+export {
+  DELIVERY_HEADER,
+  EVENT_HEADER,
+  SIGNATURE_HEADER,
+  type BranchEventPayload,
+  type ChangedPath,
+  type CommitEventPayload,
+  type EventPayload,
+  type PinObject,
+} from '../src/webhooks/payload.js';
+export { pinRef, readPin, writePin, type Pin, type PinEntry, type WritePinResult } from './pinfile.js';
+export { pull, type PullOptions, type PullResult } from './transfer/pull.js';
+export { ancestry, type AncestryResult } from './ancestry.js';

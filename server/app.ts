@@ -8,12 +8,17 @@ import { registerErrorHandling } from './errors.js';
 import { chunkRoutes } from './routes/chunks.js';
 import { commitRoutes } from './routes/commits.js';
 import { fileRoutes } from './routes/files.js';
+import { parquetRoutes } from './routes/parquet.js';
+import { lazyPinBumper } from './pin-bumper.js';
 import { healthRoutes } from './routes/health.js';
 import { repoRoutes } from './routes/repos.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface BuildAppOptions {
   engine: Engine;
   logger?: FastifyServerOptions['logger'];
+  /** Deliver webhooks from this app (default true); they stop when the app closes. */
+  deliverWebhooks?: boolean;
 }
 
 /** Default JSON body limit; routes that need more say so (commit bodies, hash lists). */
@@ -36,6 +41,15 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   commitRoutes(app, opts.engine.ctx);
   fileRoutes(app, opts.engine.ctx);
   chunkRoutes(app, opts.engine.ctx);
+  parquetRoutes(app, opts.engine.ctx);
+  webhookRoutes(app, opts.engine.webhooks);
+  if (opts.deliverWebhooks !== false) startWebhookDelivery(app, opts.engine);
   await app.ready();
   return app;
+}
+
+function startWebhookDelivery(app: FastifyInstance, engine: Engine): void {
+  const log = app.log.child({ component: 'webhooks' });
+  engine.webhooks.startDelivery({ log, pinBumper: lazyPinBumper(engine, log) });
+  app.addHook('onClose', async () => engine.webhooks.stopDelivery());
 }

@@ -1,5 +1,6 @@
 /** Opens the engine, builds the app and listens: what `datactl serve` and `npm start` run. */
 import { openEngine } from '../src/engine.js';
+import type { WebhookSettings } from '../src/webhooks/types.js';
 import { buildApp } from './app.js';
 
 export interface ServerOptions {
@@ -10,6 +11,7 @@ export interface ServerOptions {
   s3Endpoint?: string;
   s3Region?: string;
   logLevel?: string;
+  webhooks?: WebhookSettings;
 }
 
 export interface RunningServer {
@@ -18,7 +20,13 @@ export interface RunningServer {
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
-  const engine = await openEngine({ dataDir: opts.dataDir, store: opts.store, s3Endpoint: opts.s3Endpoint, s3Region: opts.s3Region });
+  const engine = await openEngine({
+    dataDir: opts.dataDir,
+    store: opts.store,
+    s3Endpoint: opts.s3Endpoint,
+    s3Region: opts.s3Region,
+    webhooks: opts.webhooks,
+  });
   const app = await buildApp({ engine, logger: { level: opts.logLevel ?? 'info' } });
   try {
     await engine.check();

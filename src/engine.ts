@@ -9,6 +9,8 @@ import type { MetaStore } from './meta/meta-store.js';
 import { createContext, type EngineContext, type EngineOptions } from './ops/context.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { openObjectStore } from './storage/open-store.js';
+import { WebhookService, type WebhookEngineHooks } from './webhooks/service.js';
+import type { WebhookSettings } from './webhooks/types.js';
 
 export interface OpenEngineOptions {
   dataDir: string;
@@ -18,13 +20,18 @@ export interface OpenEngineOptions {
   s3Region?: string;
   chunker?: ChunkerParams;
   packTargetBytes?: number;
-  hooks?: Pick<EngineOptions, 'onCommitOps' | 'onBranchOps' | 'afterWrite'>;
+  /** Extra write hooks, run after the webhook outbox's. */
+  hooks?: WebhookEngineHooks;
+  /** Retry period, backoff, timeouts of webhook deliveries (the server starts delivering). */
+  webhooks?: WebhookSettings;
 }
 
 export interface Engine {
   readonly ctx: EngineContext;
   readonly meta: MetaStore;
   readonly store: ObjectStore;
+  readonly dataDir: string;
+  readonly webhooks: WebhookService;
   check(): Promise<void>;
   close(): Promise<void>;
 }
@@ -32,24 +39,51 @@ export interface Engine {
 export async function openEngine(opts: OpenEngineOptions): Promise<Engine> {
   const store = openObjectStore(opts.store ?? '', { dataDir: opts.dataDir, s3Endpoint: opts.s3Endpoint, s3Region: opts.s3Region });
   const meta = await LevelMetaStore.open(path.join(opts.dataDir, 'meta'));
+  const webhooks = new WebhookService(opts.webhooks);
   const ctx = createContext({
     meta,
     store,
     chunker: validateChunkerParams(opts.chunker ?? DEFAULT_CHUNKER_PARAMS),
     packTargetBytes: opts.packTargetBytes,
-    ...opts.hooks,
+    ...combineHooks(webhooks.engineHooks(), opts.hooks),
   });
+  try {
+    await webhooks.open(ctx);
+  } catch (err) {
+    await Promise.allSettled([store.close(), meta.close()]);
+    throw err;
+  }
   return {
     ctx,
     meta,
     store,
+    dataDir: opts.dataDir,
+    webhooks,
     async check() {
       await meta.check();
       await store.check();
     },
     async close() {
+      await webhooks.stopDelivery();
       await store.close();
       await meta.close();
+    },
+  };
+}
+
+/** Both sets of hooks run: ops are concatenated, callbacks called in order. */
+function combineHooks(a: WebhookEngineHooks, b: WebhookEngineHooks | undefined): Partial<EngineOptions> {
+  if (!b) return a;
+  return {
+    onCommitOps: (input) => [...(a.onCommitOps?.(input) ?? []), ...(b.onCommitOps?.(input) ?? [])],
+    onBranchOps: (input) => [...(a.onBranchOps?.(input) ?? []), ...(b.onBranchOps?.(input) ?? [])],
+    afterWrite: () => {
+      a.afterWrite?.();
+      b.afterWrite?.();
+    },
+    onRepoDelete: async (repo) => {
+      await a.onRepoDelete?.(repo);
+      await b.onRepoDelete?.(repo);
     },
   };
 }

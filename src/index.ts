@@ -20,3 +20,7 @@ export { checkAncestry } from './ops/ancestry.js';
 export { missingChunks, readChunks, uploadChunks } from './ops/chunks.js';
 export { uploadFile } from './ops/upload-file.js';
 export { deletePath } from './ops/delete-path.js';
+export type { WebhookService } from './webhooks/service.js';
+export type { WebhookSettings } from './webhooks/types.js';
+export { signBody, verifySignature } from './webhooks/signature.js';
+export { EVENT_TYPES, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, type EventPayload, type CommitEventPayload, type BranchEventPayload } from './webhooks/payload.js';

@@ -4,6 +4,8 @@
  */
 import type { Command } from 'commander';
 import { fail } from '../../src/errors.js';
+import { parseDuration } from '../../src/util/duration.js';
+import type { WebhookSettings } from '../../src/webhooks/types.js';
 
 interface ServeOptions {
   host: string;
@@ -13,6 +15,10 @@ interface ServeOptions {
   s3Endpoint?: string;
   s3Region?: string;
   logLevel: string;
+  webhookRetryPeriod: string;
+  webhookBackoffBaseMs: string;
+  webhookBackoffCapMs: string;
+  webhookTimeoutMs: string;
 }
 
 export function registerServe(program: Command, env: NodeJS.ProcessEnv = process.env): void {
@@ -26,14 +32,20 @@ export function registerServe(program: Command, env: NodeJS.ProcessEnv = process
     .option('--s3-endpoint <url>', 'S3-compatible endpoint (env DATACTL_S3_ENDPOINT, AWS_ENDPOINT_URL)', env['DATACTL_S3_ENDPOINT'] || env['AWS_ENDPOINT_URL'] || undefined)
     .option('--s3-region <region>', 'S3 region (env DATACTL_S3_REGION, AWS_REGION)', env['DATACTL_S3_REGION'] || env['AWS_REGION'] || undefined)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env DATACTL_LOG_LEVEL)', env['DATACTL_LOG_LEVEL'] || 'info')
+    .option('--webhook-retry-period <duration>', 'retry failed webhook deliveries this long, then dead-letter (env DATACTL_WEBHOOK_RETRY_PERIOD)', env['DATACTL_WEBHOOK_RETRY_PERIOD'] || '24h')
+    .option('--webhook-backoff-base-ms <ms>', 'first retry delay ceiling; doubles per attempt, full jitter (env DATACTL_WEBHOOK_BACKOFF_BASE_MS)', env['DATACTL_WEBHOOK_BACKOFF_BASE_MS'] || '1000')
+    .option('--webhook-backoff-cap-ms <ms>', 'retry delay ceiling cap (env DATACTL_WEBHOOK_BACKOFF_CAP_MS)', env['DATACTL_WEBHOOK_BACKOFF_CAP_MS'] || '600000')
+    .option('--webhook-timeout-ms <ms>', 'per-attempt timeout of a webhook delivery (env DATACTL_WEBHOOK_TIMEOUT_MS)', env['DATACTL_WEBHOOK_TIMEOUT_MS'] || '10000')
     .action(async (opts: ServeOptions) => {
       const port = parsePort(opts.port);
+      const webhooks = webhookSettings(opts);
       const { startServer } = await import('../../server/main.js');
       const server = await startServer({
         host: opts.host,
         port,
         dataDir: opts.dataDir,
         logLevel: opts.logLevel,
+        webhooks,
         ...(opts.store ? { store: opts.store } : {}),
         ...(opts.s3Endpoint ? { s3Endpoint: opts.s3Endpoint } : {}),
         ...(opts.s3Region ? { s3Region: opts.s3Region } : {}),
@@ -50,8 +62,22 @@ export function parsePort(value: string): number {
   return port;
 }
 
+function webhookSettings(opts: ServeOptions): WebhookSettings {
+  return {
+    retryPeriodMs: parseDuration(opts.webhookRetryPeriod, '--webhook-retry-period'),
+    backoffBaseMs: positiveMs(opts.webhookBackoffBaseMs, '--webhook-backoff-base-ms'),
+    backoffCapMs: positiveMs(opts.webhookBackoffCapMs, '--webhook-backoff-cap-ms'),
+    timeoutMs: positiveMs(opts.webhookTimeoutMs, '--webhook-timeout-ms'),
+  };
+}
+
+function positiveMs(value: string, name: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw fail('E_BAD_REQUEST', `invalid ${name} ${JSON.stringify(value)}: expected a whole number of milliseconds >= 1`);
+  return Number(value);
+}
+
 /** Resolve on the first SIGINT/SIGTERM; a second one while closing exits at once. */
-function untilSignal(): Promise<NodeJS.Signals> {
+export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);

@@ -2,7 +2,8 @@
  * Recursive download of a directory at a pinned commit. The tree is paged with manifests, so
  * every file arrives with its chunk list. Small files are fetched in batches through
  * `chunks/read` (a few requests in flight, each batch's bytes bounded), verified in memory and
- * written temp -> rename; large files take the streaming single-file path.
+ * written temp -> rename; large files take the streaming single-file path. `downloadEntries` is
+ * the same machinery for any list of files and local paths (`pull` uses it).
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative } from 'node:path';
@@ -25,23 +26,31 @@ export interface TreeDownloadTuning {
   inFlight?: number;
 }
 
-export interface TreeDownload extends TreeDownloadTuning {
+/** Download files of one commit to chosen local paths (used by tree downloads and `pull`). */
+export interface EntryDownload extends TreeDownloadTuning {
   client: DatactlClient;
   repo: string;
   commit: string;
+  progress: ProgressSink;
+  /** Called after each file is verified and in place. */
+  onWritten?: (file: PlannedFile) => Promise<void>;
+}
+
+export interface TreeDownload extends EntryDownload {
   root: RepoPath;
   outDir: string;
-  progress: ProgressSink;
 }
 
 /** The server's limit on hashes per chunks/read request. */
 const MAX_READ_HASHES = 10000;
 const WRITE_PARALLELISM = 8;
 
-interface Planned {
+/** A remote file (with its chunk list) and where it goes. */
+export interface PlannedFile {
   entry: FileEntry;
   local: string;
 }
+type Planned = PlannedFile;
 
 /** Map a repo path under `root` to a local path under `outDir`, refusing anything that escapes it. */
 export function localPathFor(outDir: string, root: string, repoPath: string): string {
@@ -55,6 +64,17 @@ export function localPathFor(outDir: string, root: string, repoPath: string): st
 }
 
 export async function downloadTree(job: TreeDownload): Promise<{ files: number; bytes: number }> {
+  return downloadEntries(job, planTree(job));
+}
+
+async function* planTree(job: TreeDownload): AsyncGenerator<Planned> {
+  for await (const entry of walkRemote(job.client, job.repo, job.commit, job.root)) {
+    yield { entry, local: localPathFor(job.outDir, job.root, entry.path) };
+  }
+}
+
+/** Download every planned file: small ones in verified batches, large ones streamed. */
+export async function downloadEntries(job: EntryDownload, planned: AsyncIterable<Planned> | Iterable<Planned>): Promise<{ files: number; bytes: number }> {
   const small = job.smallFileBytes ?? 1024 * 1024;
   const pool = new TaskPool(job.inFlight ?? 3);
   const made = new Set<string>();
@@ -62,22 +82,22 @@ export async function downloadTree(job: TreeDownload): Promise<{ files: number; 
   let files = 0;
   let bytes = 0;
   try {
-    for await (const entry of walkRemote(job, job.root)) {
-      const local = localPathFor(job.outDir, job.root, entry.path);
+    for await (const file of planned) {
+      const { entry, local } = file;
       await ensureDir(dirname(local), made);
       files++;
       bytes += entry.size;
-      const planned = { entry, local };
-      if (entry.size >= small || !Batch.canHold(planned)) {
+      if (entry.size >= small || !Batch.canHold(file)) {
         await downloadFile(job.client, job.repo, job.commit, entry, await openFileSink(local), job.progress);
+        await job.onWritten?.(file);
         continue;
       }
-      if (!batch.fits(planned)) {
+      if (!batch.fits(file)) {
         const full = batch;
         batch = new Batch(full.limitBytes);
         await pool.run(() => fetchBatch(job, full));
       }
-      batch.add(planned);
+      batch.add(file);
     }
     if (batch.files.length > 0) await pool.run(() => fetchBatch(job, batch));
     await pool.drain();
@@ -94,14 +114,14 @@ async function ensureDir(dir: string, made: Set<string>): Promise<void> {
   made.add(dir);
 }
 
-/** Every file below `dir`, depth first, in the server's (name) order. */
-async function* walkRemote(job: TreeDownload, dir: string): AsyncGenerator<FileEntry> {
+/** Every file below `dir` (with chunk lists), depth first, in the server's (name) order. */
+export async function* walkRemote(client: DatactlClient, repo: string, commit: string, dir: string): AsyncGenerator<FileEntry> {
   const entries = paginate(
-    (page) => job.client.listTree(job.repo, job.commit, { ...page, path: dir, manifests: true }),
+    (page) => client.listTree(repo, commit, { ...page, path: dir, manifests: true }),
     (listing) => listing.entries,
   );
   for await (const entry of entries) {
-    if (entry.type === 'dir') yield* walkRemote(job, entry.path);
+    if (entry.type === 'dir') yield* walkRemote(client, repo, commit, entry.path);
     else yield entry;
   }
 }
@@ -131,7 +151,7 @@ class Batch {
   }
 }
 
-async function fetchBatch(job: TreeDownload, batch: Batch): Promise<void> {
+async function fetchBatch(job: EntryDownload, batch: Batch): Promise<void> {
   const hashes = [...batch.hashes];
   const data = new Map<string, Uint8Array>();
   if (hashes.length > 0) {
@@ -148,7 +168,12 @@ async function fetchBatch(job: TreeDownload, batch: Batch): Promise<void> {
     throw fail('E_CORRUPT_OBJECT', `server sent ${data.size} of ${hashes.length} requested chunks`);
   }
   for (let i = 0; i < batch.files.length; i += WRITE_PARALLELISM) {
-    await Promise.all(batch.files.slice(i, i + WRITE_PARALLELISM).map((p) => writeSmallFile(p, data, job.progress)));
+    await Promise.all(
+      batch.files.slice(i, i + WRITE_PARALLELISM).map(async (p) => {
+        await writeSmallFile(p, data, job.progress);
+        await job.onWritten?.(p);
+      }),
+    );
   }
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../meta/records.js';
 import type { BranchName, ChunkHash, CommitId, RepoName, RepoPath } from '../types.js';
 import { repoLockKey, type EngineContext } from './context.js';
+import { gateCommit } from './contracts.js';
 import { applyEdits, buildEditTrie, type TreeEdit } from './tree-edit.js';
 
 export type Change = { op: 'put'; path: RepoPath; manifest: Manifest } | { op: 'delete'; path: RepoPath };
@@ -52,6 +53,9 @@ export async function commitChanges(ctx: EngineContext, req: CommitRequest): Pro
   });
   const trie = buildEditTrie(edits);
   await requireChunksPresent(ctx, req.repo, manifests.values());
+  const gate = await gateCommit(ctx, req.repo, req.branch, req.changes.flatMap((c) => (c.op === 'put' ? [c] : [])));
+  // A warn-mode contract marks the commit itself (and so every event about it).
+  const metadata = gate.warnings.length > 0 ? { ...req.metadata, contractWarnings: gate.warnings } : req.metadata;
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const branch = await getBranch(ctx.meta, req.repo, req.branch);
@@ -67,7 +71,7 @@ export async function commitChanges(ctx: EngineContext, req: CommitRequest): Pro
       const current = await getBranch(ctx.meta, req.repo, req.branch);
       if ((current?.head ?? null) !== head || (current === undefined) !== (branch === undefined)) return 'moved' as const;
       await requireRepo(ctx.meta, req.repo);
-      return writeCommit(ctx, req, { branch, base, root, written, manifests });
+      return writeCommit(ctx, { ...req, metadata }, { branch, base, root, written, manifests, extraOps: gate.ops });
     });
     if (outcome !== 'moved') return outcome;
     if (req.parent !== undefined) checkExpectedParent(req, (await getBranch(ctx.meta, req.repo, req.branch))?.head ?? null);
@@ -90,6 +94,8 @@ interface Built {
   root: string;
   written: Map<string, Tree>;
   manifests: Map<string, Manifest>;
+  /** Derived records written with the commit (Parquet metadata). */
+  extraOps: MetaOp[];
 }
 
 /** Runs under the repo lock with the head verified unchanged: one synced batch, all or nothing. */
@@ -116,6 +122,7 @@ async function writeCommit(ctx: EngineContext, req: CommitRequest, b: Built): Pr
   });
   for (const [id, tree] of b.written) ops.push(putTreeOp(id, tree));
   for (const [id, manifest] of b.manifests) ops.push(putManifestOp(id, manifest));
+  ops.push(...b.extraOps);
   ops.push(putCommitOp(req.repo, commit));
   const moved: BranchRecord = { ...branchRecord, head: commit.id };
   ops.push(putBranchOp(req.repo, moved));

@@ -31,6 +31,8 @@ export interface EngineOptions {
   onBranchOps?: (input: { repo: RepoName; branch: BranchName; event: 'created' | 'deleted'; head: string | null }) => MetaOp[];
   /** Called after a batch with hook ops is durable (e.g. to wake the webhook dispatcher). */
   afterWrite?: () => void;
+  /** Called under the repo lock while a repo is deleted, to drop what hangs off it (webhooks). */
+  onRepoDelete?: (repo: RepoName) => Promise<void>;
 }
 
 export interface EngineContext {

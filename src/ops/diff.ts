@@ -2,6 +2,7 @@
  * Differences between two commits' trees. Subtrees with equal ids are skipped without being read,
  * so a one-file change in a 100k-file dataset touches only the trees on its path. Paged by path.
  */
+import type { Commit } from '../objects/commit.js';
 import type { Tree, TreeEntry } from '../objects/tree.js';
 import { EMPTY_TREE_ID } from '../objects/tree.js';
 import type { RepoName, RepoPath } from '../types.js';
@@ -29,18 +30,24 @@ export async function diffRefs(
   ctx: EngineContext, repo: RepoName, fromRef: string, toRef: string, path: RepoPath, page: PageOptions = {},
 ): Promise<DiffResult> {
   const [from, to] = await Promise.all([resolveAt(ctx, repo, fromRef), resolveAt(ctx, repo, toRef)]);
+  const { changes, nextCursor } = await diffCommits(ctx, from, to, path, page);
+  return { from: from.id, to: to.id, changes, nextCursor };
+}
+
+/** Like diffRefs on resolved commits; `from` null diffs against the empty tree (a root commit). */
+export async function diffCommits(
+  ctx: EngineContext, from: Commit | null, to: Commit, path: RepoPath, page: PageOptions = {},
+): Promise<{ changes: DiffChange[]; nextCursor: string | null }> {
   const limit = pageLimit(page.limit);
   const after = decodeCursor(page.cursor);
-  const [a, b] = await Promise.all([locateOrNone(ctx, from, path), locateOrNone(ctx, to, path)]);
+  const empty: Side = { type: 'dir', tree: EMPTY_TREE_ID };
+  const [a, b] = await Promise.all([from ? locateOrNone(ctx, from, path) : path === '/' ? empty : undefined, locateOrNone(ctx, to, path)]);
   const changes: DiffChange[] = [];
-  const walker = walk(ctx, a, b, path === '/' ? '' : path, after);
-  for await (const change of walker) {
-    if (changes.length === limit) {
-      return { from: from.id, to: to.id, changes, nextCursor: encodeCursor(changes[changes.length - 1]!.path) };
-    }
+  for await (const change of walk(ctx, a, b, path === '/' ? '' : path, after)) {
+    if (changes.length === limit) return { changes, nextCursor: encodeCursor(changes[changes.length - 1]!.path) };
     changes.push(change);
   }
-  return { from: from.id, to: to.id, changes, nextCursor: null };
+  return { changes, nextCursor: null };
 }
 
 type Side = { type: 'file'; size: number; hash: string } | { type: 'dir'; tree: string } | undefined;

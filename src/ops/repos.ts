@@ -51,5 +51,6 @@ export async function deleteRepo(ctx: EngineContext, name: RepoName): Promise<vo
     await ctx.meta.clear(keys.branchRange(name));
     await ctx.meta.clear(keys.commitRange(name));
     await ctx.meta.clear(keys.repoChunkRange(name));
+    await ctx.options.onRepoDelete?.(name);
   });
 }

@@ -15,8 +15,12 @@ export interface PinObject {
 export interface ChangedPath {
   type: 'added' | 'modified' | 'deleted';
   path: string;
+  /** The new content (added, modified). */
   size?: number;
   hash?: string;
+  /** The previous content (modified, deleted). */
+  oldSize?: number;
+  oldHash?: string;
 }
 
 export interface CommitEventPayload {
@@ -39,6 +43,11 @@ export interface CommitEventPayload {
     paths: ChangedPath[];
     /** True when there were more changed paths than listed. */
     truncated: boolean;
+    /**
+     * Present (true) only when the diff was too large to count in full: the counts then cover
+     * the first paths in path order, not the whole commit.
+     */
+    countsTruncated?: boolean;
   };
   pin: PinObject;
 }

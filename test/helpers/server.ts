@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
 import type { ChunkerParams } from '../../src/chunking/index.js';
 import { openEngine, type Engine } from '../../src/engine.js';
+import type { WebhookSettings } from '../../src/webhooks/types.js';
 
 export interface TestServer {
   url: string;
@@ -24,11 +25,12 @@ export interface TestServerOptions {
   chunker?: ChunkerParams;
   packTargetBytes?: number;
   dataDir?: string;
+  webhooks?: WebhookSettings;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'datactl-test-')));
-  const engine = await openEngine({ dataDir, store: opts.store, s3Endpoint: opts.s3Endpoint, chunker: opts.chunker, packTargetBytes: opts.packTargetBytes });
+  const engine = await openEngine({ dataDir, store: opts.store, s3Endpoint: opts.s3Endpoint, chunker: opts.chunker, packTargetBytes: opts.packTargetBytes, webhooks: opts.webhooks });
   await engine.check();
   const app = await buildApp({ engine });
   await app.listen({ host: '127.0.0.1', port: 0 });

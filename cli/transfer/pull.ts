@@ -1,0 +1,153 @@
+/**
+ * pull: fetch exactly the commit a pin names (all of it, or some paths) into a directory, each
+ * file at its repo path (`/a/b.csv` -> `<out>/a/b.csv`), every byte verified. For each file, in
+ * order: a local file that already hashes right is left alone; else an intact cache entry is
+ * copied in (re-hashed); else it is downloaded (the batched small-file path, or streamed) and
+ * then added to the cache. A pin that names only a branch is refused unless `allowBranch`.
+ */
+import { stat } from 'node:fs/promises';
+import { fail } from '../../src/errors.js';
+import { pinsCommit, type PinEntry } from '../../src/objects/pin-file.js';
+import { parseRepoPath, type RepoPath } from '../../src/types.js';
+import type { FileEntry } from '../api-types.js';
+import type { DatactlClient } from '../client.js';
+import { readPin } from '../pinfile.js';
+import { NO_PROGRESS, type ProgressSink } from '../progress.js';
+import { ContentCache, defaultCacheDir, hashFile } from './cache.js';
+import { downloadEntries, localPathFor, walkRemote, type PlannedFile, type TreeDownloadTuning } from './get-tree.js';
+
+export interface PullOptions extends TreeDownloadTuning {
+  /** The pin file and key to read, unless `pin` is given. */
+  file?: string;
+  key?: string;
+  pin?: PinEntry;
+  /** Target directory (default `.`). */
+  output?: string;
+  /** Repo paths (files or directories) to fetch; default: everything (`/`). */
+  paths?: readonly string[];
+  /** Accept a pin without a commit id: use its branch's head now (reported in the result). */
+  allowBranch?: boolean;
+  /** Content cache directory (default: defaultCacheDir()); null turns the cache off. */
+  cacheDir?: string | null;
+  progress?: ProgressSink;
+  /** Non-fatal problems (the cache could not be written, ...). */
+  onWarning?: (message: string) => void;
+}
+
+export interface PullResult {
+  repo: string;
+  branch: string | null;
+  commit: string;
+  /** True when the pin named no commit and `allowBranch` resolved its branch now. */
+  resolvedFromBranch: boolean;
+  output: string;
+  files: number;
+  bytes: number;
+  downloadedFiles: number;
+  downloadedBytes: number;
+  /** Files copied in from the content cache. */
+  cachedFiles: number;
+  /** Files already present with the right content (not rewritten). */
+  upToDateFiles: number;
+}
+
+const PLAN_PARALLELISM = 8;
+
+type LocalState = 'up-to-date' | 'cached' | 'download';
+
+export async function pull(client: DatactlClient, options: PullOptions): Promise<PullResult> {
+  const pin = options.pin ?? (await readPin(required(options.file, 'file'), required(options.key, 'key')));
+  const { commit, resolvedFromBranch } = await pinnedCommit(client, pin, options);
+  const output = options.output ?? '.';
+  const cache = options.cacheDir === null ? undefined : new ContentCache(options.cacheDir ?? defaultCacheDir());
+  const entries = await collectEntries(client, pin.repo, commit, options.paths ?? ['/']);
+  const planned = entries.map((entry) => ({ entry, local: localPathFor(output, '/', entry.path) }));
+  const states = await mapLimit(planned, PLAN_PARALLELISM, (p) => localState(p, cache));
+  const toDownload = planned.filter((_, i) => states[i] === 'download');
+  const downloadedBytes = toDownload.reduce((sum, p) => sum + p.entry.size, 0);
+  const progress = options.progress ?? NO_PROGRESS;
+  progress.setTotal(downloadedBytes);
+  let warned = false;
+  const addToCache = async (p: PlannedFile) => {
+    try {
+      await cache?.add(p.entry.hash, p.local);
+    } catch (err) {
+      if (!warned) options.onWarning?.(`could not add to the cache in ${cache!.dir}: ${(err as Error).message}`);
+      warned = true;
+    }
+  };
+  const { smallFileBytes, batchBytes, inFlight } = options;
+  const tuning = { smallFileBytes, batchBytes, inFlight };
+  await downloadEntries({ ...tuning, client, repo: pin.repo, commit, progress, onWritten: addToCache }, toDownload);
+  return {
+    repo: pin.repo,
+    branch: pin.branch,
+    commit,
+    resolvedFromBranch,
+    output,
+    files: planned.length,
+    bytes: planned.reduce((sum, p) => sum + p.entry.size, 0),
+    downloadedFiles: toDownload.length,
+    downloadedBytes,
+    cachedFiles: states.filter((s) => s === 'cached').length,
+    upToDateFiles: states.filter((s) => s === 'up-to-date').length,
+  };
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value) throw fail('E_BAD_REQUEST', `pull needs a pin: give ${name} (or the pin itself)`);
+  return value;
+}
+
+/** The commit to fetch: the pin's own, or (only when allowed) its branch's head right now. */
+async function pinnedCommit(client: DatactlClient, pin: PinEntry, options: PullOptions): Promise<{ commit: string; resolvedFromBranch: boolean }> {
+  if (pinsCommit(pin)) return { commit: pin.commit, resolvedFromBranch: false };
+  const what = options.key ? `pin ${JSON.stringify(options.key)}${options.file ? ` in ${options.file}` : ''}` : 'the pin';
+  const names = pin.commit === null ? 'names no commit' : `names ${JSON.stringify(pin.commit)}, not a 64-hex commit id`;
+  if (!options.allowBranch) {
+    const hint = pin.branch ? `; pin a commit with "datactl pin ${pin.repo}@${pin.branch}", or pass --allow-branch to use the branch head as it is now` : '';
+    throw fail('E_BAD_REQUEST', `${what} ${names}: a pull must be reproducible${hint}`, { repo: pin.repo, branch: pin.branch, commit: pin.commit });
+  }
+  if (!pin.branch) throw fail('E_BAD_REQUEST', `${what} ${names} and no branch`, { repo: pin.repo });
+  const head = await client.getCommit(pin.repo, pin.branch);
+  return { commit: head.id, resolvedFromBranch: true };
+}
+
+/** The files under each requested path (deduplicated, in request then tree order). */
+async function collectEntries(client: DatactlClient, repo: string, commit: string, paths: readonly string[]): Promise<FileEntry[]> {
+  const found = new Map<string, FileEntry>();
+  for (const raw of paths) {
+    const path = parseRepoPath(raw);
+    for await (const entry of filesAt(client, repo, commit, path)) if (!found.has(entry.path)) found.set(entry.path, entry);
+  }
+  return [...found.values()];
+}
+
+async function* filesAt(client: DatactlClient, repo: string, commit: string, path: RepoPath): AsyncGenerator<FileEntry> {
+  if (path !== '/') {
+    const { entry } = await client.stat(repo, commit, path);
+    if (entry.type === 'file') return yield entry;
+  }
+  yield* walkRemote(client, repo, commit, path);
+}
+
+async function localState(p: PlannedFile, cache: ContentCache | undefined): Promise<LocalState> {
+  const info = await stat(p.local).catch(() => undefined);
+  if (info?.isFile() && info.size === p.entry.size && (await hashFile(p.local)).hash === p.entry.hash) return 'up-to-date';
+  if (cache && (await cache.restore(p.entry, p.local)) === 'restored') return 'cached';
+  return 'download';
+}
+
+/** `fn` over `items` with at most `limit` running at once; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
