@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireFile, resolveAt, viewEntry } from '../../src/ops/browse.js';
 import type { EngineContext } from '../../src/ops/context.js';
 import { deleteContract, listContracts, parseRule, setContract } from '../../src/ops/contracts.js';
-import { getManifest } from '../../src/meta/records.js';
-import { isParquetPath, parquetInfoFor, parquetInfoOp } from '../../src/ops/parquet-info.js';
+import { isParquetPath, parquetInfoById } from '../../src/ops/parquet-info.js';
 import { branchParam, pathQuery, refParam, repoParam, stringField } from '../params.js';
 
 export function parquetRoutes(app: FastifyInstance, ctx: EngineContext): void {
@@ -15,10 +14,7 @@ export function parquetRoutes(app: FastifyInstance, ctx: EngineContext): void {
     const entry = await requireFile(ctx, commit, path);
     const view = await viewEntry(ctx, entry, path, false);
     if (!isParquetPath(path)) return { commit: commit.id, entry: view, parquet: null };
-    const { info, fresh } = await parquetInfoFor(ctx, entry.manifest, await getManifest(ctx.meta, entry.manifest));
-    // Files committed before metadata extraction existed get it on first inspection.
-    if (fresh) await ctx.meta.batch([parquetInfoOp(entry.manifest, info)], { sync: false });
-    return { commit: commit.id, entry: view, parquet: info };
+    return { commit: commit.id, entry: view, parquet: await parquetInfoById(ctx, entry.manifest) };
   });
 
   app.get('/v1/repos/:repo/branches/:branch/contracts', async (req) => {

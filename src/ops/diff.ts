@@ -9,6 +9,8 @@ import type { RepoName, RepoPath } from '../types.js';
 import { locate, resolveAt } from './browse.js';
 import type { EngineContext } from './context.js';
 import { decodeCursor, encodeCursor, pageLimit, type PageOptions } from './paging.js';
+import { diffSchemas, type SchemaChange } from '../parquet/index.js';
+import { isParquetPath, parquetInfoById } from './parquet-info.js';
 
 export interface DiffChange {
   type: 'added' | 'modified' | 'deleted';
@@ -17,7 +19,14 @@ export interface DiffChange {
   hash?: string;
   oldSize?: number;
   oldHash?: string;
+  /** Parquet files: columns added, removed, retyped, nullability changes and the row delta. */
+  schema?: SchemaChange;
+  /** Parquet files: why a side could not be read as Parquet (the file is still versioned as bytes). */
+  schemaError?: string;
 }
+
+/** A change as the walk finds it: with the manifest ids needed to look at Parquet footers. */
+type RawChange = DiffChange & { manifest?: string; oldManifest?: string };
 
 export interface DiffResult {
   from: string;
@@ -42,15 +51,32 @@ export async function diffCommits(
   const after = decodeCursor(page.cursor);
   const empty: Side = { type: 'dir', tree: EMPTY_TREE_ID };
   const [a, b] = await Promise.all([from ? locateOrNone(ctx, from, path) : path === '/' ? empty : undefined, locateOrNone(ctx, to, path)]);
-  const changes: DiffChange[] = [];
+  const raw: RawChange[] = [];
+  let nextCursor: string | null = null;
   for await (const change of walk(ctx, a, b, path === '/' ? '' : path, after)) {
-    if (changes.length === limit) return { changes, nextCursor: encodeCursor(changes[changes.length - 1]!.path) };
-    changes.push(change);
+    if (raw.length === limit) {
+      nextCursor = encodeCursor(raw[raw.length - 1]!.path);
+      break;
+    }
+    raw.push(change);
   }
-  return { changes, nextCursor: null };
+  return { changes: await Promise.all(raw.map((c) => withSchema(ctx, c))), nextCursor };
 }
 
-type Side = { type: 'file'; size: number; hash: string } | { type: 'dir'; tree: string } | undefined;
+/** Attach the schema change of a Parquet file; other changes pass through without manifest ids. */
+async function withSchema(ctx: EngineContext, raw: RawChange): Promise<DiffChange> {
+  const { manifest, oldManifest, ...change } = raw;
+  if (!isParquetPath(change.path)) return change;
+  const [before, after] = await Promise.all([
+    oldManifest ? parquetInfoById(ctx, oldManifest) : undefined,
+    manifest ? parquetInfoById(ctx, manifest) : undefined,
+  ]);
+  if (before?.ok === false) return { ...change, schemaError: before.error };
+  if (after?.ok === false) return { ...change, schemaError: after.error };
+  return { ...change, schema: diffSchemas(before, after) };
+}
+
+type Side = { type: 'file'; size: number; hash: string; manifest: string } | { type: 'dir'; tree: string } | undefined;
 
 async function locateOrNone(ctx: EngineContext, commit: Parameters<typeof locate>[1], path: RepoPath): Promise<Side> {
   try {
@@ -63,7 +89,7 @@ async function locateOrNone(ctx: EngineContext, commit: Parameters<typeof locate
 }
 
 /** Yields changes in path order; `after` skips everything at or before a cursor path. */
-async function* walk(ctx: EngineContext, a: Side, b: Side, path: string, after: string | undefined): AsyncGenerator<DiffChange> {
+async function* walk(ctx: EngineContext, a: Side, b: Side, path: string, after: string | undefined): AsyncGenerator<RawChange> {
   if (after !== undefined && path !== '' && whollyBefore(path, after)) return;
   if (a?.type === 'dir' && b?.type === 'dir') {
     if (a.tree === b.tree) return;
@@ -72,7 +98,7 @@ async function* walk(ctx: EngineContext, a: Side, b: Side, path: string, after: 
   }
   if (a?.type === 'file' && b?.type === 'file') {
     if (a.hash !== b.hash && isAfter(path, after)) {
-      yield { type: 'modified', path, size: b.size, hash: b.hash, oldSize: a.size, oldHash: a.hash };
+      yield { type: 'modified', path, size: b.size, hash: b.hash, oldSize: a.size, oldHash: a.hash, manifest: b.manifest, oldManifest: a.manifest };
     }
     return;
   }
@@ -81,7 +107,7 @@ async function* walk(ctx: EngineContext, a: Side, b: Side, path: string, after: 
   if (b) yield* everyFile(ctx, b, path, after, 'added');
 }
 
-async function* walkTrees(ctx: EngineContext, ta: Tree, tb: Tree, path: string, after: string | undefined): AsyncGenerator<DiffChange> {
+async function* walkTrees(ctx: EngineContext, ta: Tree, tb: Tree, path: string, after: string | undefined): AsyncGenerator<RawChange> {
   const names = new Set<string>();
   for (const e of ta.entries) names.add(e.name);
   for (const e of tb.entries) names.add(e.name);
@@ -92,9 +118,12 @@ async function* walkTrees(ctx: EngineContext, ta: Tree, tb: Tree, path: string, 
   }
 }
 
-async function* everyFile(ctx: EngineContext, s: NonNullable<Side>, path: string, after: string | undefined, type: 'added' | 'deleted'): AsyncGenerator<DiffChange> {
+async function* everyFile(ctx: EngineContext, s: NonNullable<Side>, path: string, after: string | undefined, type: 'added' | 'deleted'): AsyncGenerator<RawChange> {
   if (s.type === 'file') {
-    if (isAfter(path, after)) yield type === 'added' ? { type, path, size: s.size, hash: s.hash } : { type, path, oldSize: s.size, oldHash: s.hash };
+    if (!isAfter(path, after)) return;
+    yield type === 'added'
+      ? { type, path, size: s.size, hash: s.hash, manifest: s.manifest }
+      : { type, path, oldSize: s.size, oldHash: s.hash, oldManifest: s.manifest };
     return;
   }
   for (const e of (await treeOf(ctx, s.tree)).entries) {
@@ -106,7 +135,7 @@ async function* everyFile(ctx: EngineContext, s: NonNullable<Side>, path: string
 
 function side(e: TreeEntry | undefined): Side {
   if (!e) return undefined;
-  return e.type === 'file' ? { type: 'file', size: e.size, hash: e.hash } : { type: 'dir', tree: e.tree };
+  return e.type === 'file' ? { type: 'file', size: e.size, hash: e.hash, manifest: e.manifest } : { type: 'dir', tree: e.tree };
 }
 
 function treeOf(ctx: EngineContext, id: string): Promise<Tree> {

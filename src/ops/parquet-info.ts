@@ -4,6 +4,7 @@
  * manifest id, so each distinct file content is parsed once and later reads come from LevelDB.
  */
 import { keys } from '../meta/keys.js';
+import { getManifest } from '../meta/records.js';
 import type { MetaOp } from '../meta/meta-store.js';
 import { chunkOffsets, type Manifest } from '../objects/manifest.js';
 import { readParquetInfo, type ParquetInfo, type ReadRange } from '../parquet/index.js';
@@ -26,6 +27,16 @@ export async function parquetInfoFor(ctx: EngineContext, manifestId: string, man
   const cached = await cachedParquetInfo(ctx, manifestId);
   if (cached) return { info: cached, fresh: false };
   return { info: await readParquetInfo(manifest.size, manifestRange(ctx, manifest)), fresh: true };
+}
+
+/**
+ * Info for stored content by manifest id: cached, or parsed now and cached (files committed before
+ * a path was recognized as Parquet, or before metadata extraction existed).
+ */
+export async function parquetInfoById(ctx: EngineContext, manifestId: string): Promise<ParquetInfo> {
+  const { info, fresh } = await parquetInfoFor(ctx, manifestId, await getManifest(ctx.meta, manifestId));
+  if (fresh) await ctx.meta.batch([parquetInfoOp(manifestId, info)], { sync: false });
+  return info;
 }
 
 /** Random access into a stored file: reads only the chunks overlapping [start, end). */

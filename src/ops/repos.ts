@@ -51,6 +51,7 @@ export async function deleteRepo(ctx: EngineContext, name: RepoName): Promise<vo
     await ctx.meta.clear(keys.branchRange(name));
     await ctx.meta.clear(keys.commitRange(name));
     await ctx.meta.clear(keys.repoChunkRange(name));
+    await ctx.meta.clear(keys.repoContractRange(name));
     await ctx.options.onRepoDelete?.(name);
   });
 }

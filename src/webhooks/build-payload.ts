@@ -47,7 +47,7 @@ export class PayloadBuilder {
       deliveryId: record.id,
       repo: record.repo,
       branch: record.branch,
-      commit: { id: commit.id, parents: [...commit.parents], message: commit.message, author: commit.author, createdAt: commit.createdAt },
+      commit: commitSummary(commit),
       changes: await summarizeChanges(this.ctx, parent, commit),
       pin: { repo: record.repo, branch: record.branch, commit: commit.id },
     };
@@ -80,8 +80,17 @@ export async function summarizeChanges(ctx: EngineContext, parent: Commit | null
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined && seen < MAX_COUNTED);
   const summary: CommitEventPayload['changes'] = { ...counts, paths, truncated: seen > paths.length || cursor !== undefined };
+  const schemaChanges = paths.filter((p) => p.schema?.hasSchemaChanges).length;
+  if (schemaChanges > 0) summary.schemaChanges = schemaChanges;
   if (cursor !== undefined) summary.countsTruncated = true;
   return summary;
+}
+
+function commitSummary(commit: Commit): CommitEventPayload['commit'] {
+  const out: CommitEventPayload['commit'] = { id: commit.id, parents: [...commit.parents], message: commit.message, author: commit.author, createdAt: commit.createdAt };
+  const warnings = commit.metadata['contractWarnings'];
+  if (Array.isArray(warnings) && warnings.length > 0) out.contractWarnings = warnings.map(String);
+  return out;
 }
 
 function changedPath(c: DiffChange): ChangedPath {
@@ -90,5 +99,7 @@ function changedPath(c: DiffChange): ChangedPath {
   if (c.hash !== undefined) out.hash = c.hash;
   if (c.oldSize !== undefined) out.oldSize = c.oldSize;
   if (c.oldHash !== undefined) out.oldHash = c.oldHash;
+  if (c.schema !== undefined) out.schema = c.schema;
+  if (c.schemaError !== undefined) out.schemaError = c.schemaError;
   return out;
 }

@@ -2,6 +2,8 @@
  * What a webhook receiver gets: the JSON body of every delivery. Built at delivery time from
  * immutable commits, so a retry or redelivery sends byte-identical JSON under the same delivery id.
  */
+import type { SchemaChange } from '../parquet/index.js';
+
 export type EventType = 'commit' | 'branch.created' | 'branch.deleted';
 export const EVENT_TYPES: readonly EventType[] = ['commit', 'branch.created', 'branch.deleted'];
 
@@ -21,6 +23,10 @@ export interface ChangedPath {
   /** The previous content (modified, deleted). */
   oldSize?: number;
   oldHash?: string;
+  /** Parquet files: added/removed/retyped columns, nullability changes, row delta. */
+  schema?: SchemaChange;
+  /** Parquet files that could not be read as Parquet: why. */
+  schemaError?: string;
 }
 
 export interface CommitEventPayload {
@@ -34,6 +40,8 @@ export interface CommitEventPayload {
     message: string;
     author: string;
     createdAt: string;
+    /** Violations of `warn` schema contracts recorded on the commit (absent when none). */
+    contractWarnings?: string[];
   };
   changes: {
     added: number;
@@ -43,6 +51,8 @@ export interface CommitEventPayload {
     paths: ChangedPath[];
     /** True when there were more changed paths than listed. */
     truncated: boolean;
+    /** How many listed Parquet files changed schema (columns, types or nullability). */
+    schemaChanges?: number;
     /**
      * Present (true) only when the diff was too large to count in full: the counts then cover
      * the first paths in path order, not the whole commit.

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Receiver } from '../helpers/receiver.js';
 import { api, startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { putFilesViaApi } from '../helpers/upload.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/parquet');
@@ -110,5 +112,47 @@ describe('schema contracts', () => {
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe('E_INVALID_CONTRACT');
     expect(res.json.error.message).toMatch(message);
+  });
+});
+
+describe('schema diffs', () => {
+  it('reports added, removed and retyped columns, nullability changes and the row delta between refs', async () => {
+    await putFilesViaApi(server.url, 'pq', 'evo', { '/users.parquet': fixture('arrow-rs/evolution-v1.parquet') });
+    await putFilesViaApi(server.url, 'pq', 'evo', { '/users.parquet': fixture('arrow-rs/evolution-v2.parquet'), '/new.parquet': fixture('duckdb/uncompressed.parquet') });
+    const diff = await get('/v1/repos/pq/diff?from=evo~1&to=evo');
+    const users = diff.json.changes.find((c: any) => c.path === '/users.parquet');
+    expect(users.type).toBe('modified');
+    expect(users.schema).toMatchObject({
+      hasSchemaChanges: true,
+      addedColumns: [{ name: 'full_name', type: 'STRING', nullable: false }],
+      removedColumns: [{ name: 'name', type: 'STRING', nullable: false }],
+      retypedColumns: [{ name: 'user_id', from: 'INT32', to: 'INT64' }],
+      nullabilityChanged: [{ name: 'email', from: false, to: true }],
+      rowsBefore: 1000,
+      rowsAfter: 950,
+      rowDelta: -50,
+    });
+    const added = diff.json.changes.find((c: any) => c.path === '/new.parquet');
+    expect(added.type).toBe('added');
+    expect(added.schema.addedColumns.length).toBeGreaterThan(0);
+  });
+
+  it('carries schema changes and contract warnings in the commit event so CI can decide whether to retrain', async () => {
+    const receiver = await Receiver.start();
+    try {
+      await putFilesViaApi(server.url, 'pq', 'ci', { '/train/data.parquet': fixture('arrow-rs/evolution-v1.parquet') });
+      await api(server.url, 'PUT', '/v1/repos/pq/branches/ci/contracts', { path: '/train/*.parquet', mode: 'warn', contract: CONTRACT });
+      const hook = await api(server.url, 'POST', '/v1/repos/pq/webhooks', { url: receiver.url, secret: 's3cret', branches: ['ci'], events: ['commit'] });
+      expect(hook.status).toBe(201);
+      const res = await putFilesViaApi(server.url, 'pq', 'ci', { '/train/data.parquet': fixture('arrow-rs/evolution-v2.parquet') });
+      await waitFor(() => receiver.requests.length > 0, 10_000);
+      const payload = receiver.requests[0]!.json;
+      expect(payload.commit.id).toBe(res.json.commit.id);
+      expect(payload.commit.contractWarnings).toContain('/train/data.parquet: column "user_id" has type INT64, expected INT32');
+      expect(payload.changes.schemaChanges).toBe(1);
+      expect(payload.changes.paths[0].schema).toMatchObject({ retypedColumns: [{ name: 'user_id', from: 'INT32', to: 'INT64' }], rowDelta: -50 });
+    } finally {
+      await receiver.down();
+    }
   });
 });
