@@ -2,6 +2,7 @@
  * Request and response shapes of the HTTP API, exactly as docs/http-api.md states them.
  * Ids and hashes are plain strings on the wire; callers that need the branded types parse them.
  */
+import type { ParquetInfo, SchemaChange, SchemaContract } from '../src/parquet/index.js';
 
 export interface Repo {
   name: string;
@@ -95,6 +96,25 @@ export interface Change {
   hash?: string;
   oldSize?: number;
   oldHash?: string;
+  /** Parquet files: the schema change between the two sides. */
+  schema?: SchemaChange;
+  schemaError?: string;
+}
+
+/** `GET .../inspect`: the entry and, for `.parquet` paths, the footer metadata. */
+export interface InspectFileResult {
+  commit: string;
+  entry: Entry;
+  parquet: ParquetInfo | null;
+}
+
+export type ContractMode = 'enforce' | 'warn';
+
+export interface ContractRule {
+  path: string;
+  mode: ContractMode;
+  contract: SchemaContract;
+  updatedAt: string;
 }
 
 export interface DiffResult extends Page {

@@ -28,6 +28,9 @@ import type {
   Webhook,
   WebhookDelivery,
   WebhookList,
+  ContractMode,
+  ContractRule,
+  InspectFileResult,
 } from './api-types.js';
 import { decodeFrames, type DecodeOptions, type Frame } from '../src/wire/frames.js';
 import { DEFAULT_SERVER_URL } from './defaults.js';
@@ -140,6 +143,23 @@ export class DatactlClient {
       contentLength: length === null ? null : Number(length),
       etag: res.headers.get('etag'),
     };
+  }
+
+  /** The entry and, for Parquet files, schema, rows and statistics (read from the footer at commit time). */
+  inspectFile(repo: string, ref: string, path: string): Promise<InspectFileResult> {
+    return this.http.json({ method: 'GET', path: `${commitPath(repo, ref)}/inspect`, query: { path }, idempotent: true });
+  }
+
+  // Schema contracts
+  async listContracts(repo: string, branch: string): Promise<ContractRule[]> {
+    const res = await this.http.json<{ contracts: ContractRule[] }>({ method: 'GET', path: `${branchPath(repo, branch)}/contracts`, idempotent: true });
+    return res.contracts;
+  }
+  setContract(repo: string, branch: string, rule: { path: string; mode: ContractMode; contract: unknown }): Promise<ContractRule> {
+    return this.http.json({ method: 'PUT', path: `${branchPath(repo, branch)}/contracts`, json: rule, idempotent: true });
+  }
+  async deleteContract(repo: string, branch: string, path: string): Promise<void> {
+    await this.http.json({ method: 'DELETE', path: `${branchPath(repo, branch)}/contracts`, query: { path } });
   }
 
   diff(repo: string, options: DiffOptions): Promise<DiffResult> {

@@ -18,6 +18,8 @@ export const EXIT = {
   INTEGRITY: 5,
   /** The server (or its store) cannot be reached. */
   UNAVAILABLE: 6,
+  /** A schema contract rejected the commit (CI can tell bad data from a broken pipeline). */
+  REJECTED: 7,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -50,6 +52,9 @@ const CODE_EXITS: Partial<Record<ErrorCode, ExitCode>> = {
   E_CHUNK_HASH_MISMATCH: EXIT.INTEGRITY,
   E_TRUNCATED_UPLOAD: EXIT.INTEGRITY,
   E_STORE_UNAVAILABLE: EXIT.UNAVAILABLE,
+  E_INVALID_CONTRACT: EXIT.USAGE,
+  E_CONTRACT_NOT_FOUND: EXIT.NOT_FOUND,
+  E_CONTRACT_VIOLATION: EXIT.REJECTED,
 };
 
 /** Commander's own errors carry a `code` like `commander.unknownOption` and an `exitCode`. */

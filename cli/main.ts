@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerBranch } from './commands/branch.js';
+import { registerContract } from './commands/contract.js';
 import { serverDefault } from './commands/context.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDiff } from './commands/diff.js';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   }
   for (const register of [registerPin, registerPull, registerHook]) register(program);
   registerWebhook(program);
+  registerContract(program);
   return program;
 }
 

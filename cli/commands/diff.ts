@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { fail } from '../../src/errors.js';
 import { parseRepoPath } from '../../src/types.js';
 import type { Change } from '../api-types.js';
+import { formatSchemaChange } from '../format-parquet.js';
 import { formatTable, sizeCell } from '../output.js';
 import { parseRefSpec } from '../refspec.js';
 import { context, positiveInt } from './context.js';
@@ -39,6 +40,16 @@ export function registerDiff(program: Command): void {
 }
 
 function formatChanges(changes: Change[]): string {
+  const table = formatTableOf(changes);
+  const schema = changes.flatMap((c) => {
+    if (c.schemaError) return [`${c.path}: not readable as Parquet: ${c.schemaError}`];
+    const lines = c.schema && c.type === 'modified' ? formatSchemaChange(c.schema) : [];
+    return lines.length > 0 ? [`${c.path}:`, ...lines.map((l) => `  ${l}`)] : [];
+  });
+  return schema.length > 0 ? `${table}\n\nSchema changes:\n${schema.join('\n')}` : table;
+}
+
+function formatTableOf(changes: Change[]): string {
   return formatTable(changes, [
     { header: '', value: (c) => MARK[c.type] },
     { header: 'PATH', value: (c) => c.path },

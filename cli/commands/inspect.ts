@@ -1,6 +1,7 @@
 /** `datactl inspect commit REPO@REF` and `datactl inspect file REPO@REF:/PATH`. */
 import type { Command } from 'commander';
 import type { Commit, StatResult } from '../api-types.js';
+import { formatParquet } from '../format-parquet.js';
 import { formatFields, shortId, timeCell } from '../output.js';
 import { formatBytes } from '../progress.js';
 import { parseRefSpec } from '../refspec.js';
@@ -22,13 +23,17 @@ export function registerInspect(program: Command): void {
 
   inspect
     .command('file')
-    .description('show a file or directory entry at a commit')
+    .description('show a file or directory entry at a commit; for Parquet files, schema, rows and statistics')
     .argument('<repo@ref:/path>', 'the path')
     .action(async (specArg: string, _opts: unknown, cmd: Command) => {
       const ctx = context(cmd);
       const { repo, ref, path } = parseRefSpec(specArg, 'require');
-      const stat = await (await ctx.client()).stat(repo, ref, path!);
-      ctx.out.result(stat, () => formatStat(stat));
+      const client = await ctx.client();
+      const stat = await client.stat(repo, ref, path!);
+      if (stat.entry.type !== 'file') return ctx.out.result(stat, () => formatStat(stat));
+      const { parquet } = await client.inspectFile(repo, ref, path!);
+      const result = { ...stat, parquet };
+      ctx.out.result(result, () => (parquet ? `${formatStat(stat)}\n\n${formatParquet(parquet)}` : formatStat(stat)));
     });
 }
 
