@@ -5,7 +5,9 @@
  * written temp -> rename; large files take the streaming single-file path. `downloadEntries` is
  * the same machinery for any list of files and local paths (`pull` uses it).
  */
+import { rename as renameCallback, unlink as unlinkCallback, writeFile as writeFileCallback } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fail } from '../../src/errors.js';
 import type { RepoPath } from '../../src/types.js';
@@ -14,7 +16,7 @@ import { paginate, type DatactlClient } from '../client.js';
 import type { ProgressSink } from '../progress.js';
 import { downloadFile, manifestChunks } from './download.js';
 import { TaskPool } from './pool.js';
-import { openFileSink } from './sinks.js';
+import { openFileSink, tempPathFor } from './sinks.js';
 import { ContentVerifier } from './verify.js';
 
 export interface TreeDownloadTuning {
@@ -43,7 +45,11 @@ export interface TreeDownload extends EntryDownload {
 
 /** The server's limit on hashes per chunks/read request. */
 const MAX_READ_HASHES = 10000;
-const WRITE_PARALLELISM = 8;
+const WRITE_PARALLELISM = 16;
+// The callback APIs cost markedly less per call than fs/promises' FileHandle-based ones.
+const writeFile = promisify(writeFileCallback);
+const rename = promisify(renameCallback);
+const unlink = promisify(unlinkCallback);
 
 /** A remote file (with its chunk list) and where it goes. */
 export interface PlannedFile {
@@ -177,19 +183,23 @@ async function fetchBatch(job: EntryDownload, batch: Batch): Promise<void> {
   }
 }
 
-/** Verify a small file from fetched chunks, then write it temp -> rename (no fsync, see sinks.ts). */
+/**
+ * Verify a small file from fetched chunks, then write it temp -> rename (no fsync, see sinks.ts).
+ * One callback-style writeFile (open, write, close in one call) instead of a FileHandle's three
+ * promise round trips: per-file overhead is what a 100k-file download spends its time on.
+ */
 async function writeSmallFile(p: Planned, data: Map<string, Uint8Array>, progress: ProgressSink): Promise<void> {
   const chunks = manifestChunks(p.entry);
   const verifier = new ContentVerifier({ path: p.entry.path, size: p.entry.size, hash: p.entry.hash, chunks });
   const parts = chunks.map(([h]) => data.get(h)!);
   for (const part of parts) verifier.update(part);
   verifier.finish();
-  const sink = await openFileSink(p.local, { fsync: false });
+  const temp = tempPathFor(p.local);
   try {
-    for (const part of parts) await sink.write(part);
-    await sink.commit();
+    await writeFile(temp, parts.length === 1 ? parts[0]! : Buffer.concat(parts), { flag: 'wx' });
+    await rename(temp, p.local);
   } catch (err) {
-    await sink.abort();
+    await unlink(temp).catch(() => undefined);
     throw err;
   }
   progress.advance(p.entry.size);
