@@ -2,7 +2,8 @@
  * Request and response shapes of the HTTP API, exactly as docs/http-api.md states them.
  * Ids and hashes are plain strings on the wire; callers that need the branded types parse them.
  */
-import type { ParquetInfo, SchemaChange, SchemaContract } from '../src/parquet/index.js';
+import type { DiffChange } from '../src/ops/diff.js';
+import type { ParquetInfo } from '../src/parquet/index.js';
 
 export interface Repo {
   name: string;
@@ -89,17 +90,8 @@ export interface StatResult {
   entry: Entry;
 }
 
-export interface Change {
-  type: 'added' | 'modified' | 'deleted';
-  path: string;
-  size?: number;
-  hash?: string;
-  oldSize?: number;
-  oldHash?: string;
-  /** Parquet files: the schema change between the two sides. */
-  schema?: SchemaChange;
-  schemaError?: string;
-}
+/** One changed path of a diff (the engine's type: the wire shape is the same). */
+export type Change = DiffChange;
 
 /** `GET .../inspect`: the entry and, for `.parquet` paths, the footer metadata. */
 export interface InspectFileResult {
@@ -108,14 +100,7 @@ export interface InspectFileResult {
   parquet: ParquetInfo | null;
 }
 
-export type ContractMode = 'enforce' | 'warn';
-
-export interface ContractRule {
-  path: string;
-  mode: ContractMode;
-  contract: SchemaContract;
-  updatedAt: string;
-}
+export type { ContractMode, ContractRule } from '../src/ops/contracts.js';
 
 export interface DiffResult extends Page {
   from: string;

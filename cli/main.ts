@@ -2,10 +2,8 @@
  * The `datactl` program: global options, one command group per file under commands/, and the one
  * error exit path (errors.ts). bin/datactl.js calls `run`; importing this module has no effects.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { datactlVersion } from '../src/version.js';
 import { registerBranch } from './commands/branch.js';
 import { registerContract } from './commands/contract.js';
 import { serverDefault } from './commands/context.js';
@@ -23,24 +21,10 @@ import { registerServe } from './commands/serve.js';
 import { registerWebhook } from './commands/webhook.js';
 import { reportError } from './errors.js';
 
-/** The package version, from the nearest package.json named datactl (works from cli/ and dist/cli/). */
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'datactl' && pkg.version) return pkg.version;
-    } catch {
-      // not here; look one level up
-    }
-  }
-  return '0.0.0';
-}
-
 export function buildProgram(): Command {
   const program = new Command('datactl')
     .description('git for data: versioned, deduplicated datasets on a datactl server')
-    .version(packageVersion(), '--version', 'print the version')
+    .version(datactlVersion(), '--version', 'print the version')
     .option('--server <url>', 'server URL (env DATACTL_URL)', serverDefault())
     .option('--json', 'print exactly one JSON value on stdout')
     .option('-q, --quiet', 'print only data and errors')

@@ -2,7 +2,7 @@
  * What a webhook receiver gets: the JSON body of every delivery. Built at delivery time from
  * immutable commits, so a retry or redelivery sends byte-identical JSON under the same delivery id.
  */
-import type { SchemaChange } from '../parquet/index.js';
+import type { DiffChange } from '../ops/diff.js';
 
 export type EventType = 'commit' | 'branch.created' | 'branch.deleted';
 export const EVENT_TYPES: readonly EventType[] = ['commit', 'branch.created', 'branch.deleted'];
@@ -14,20 +14,8 @@ export interface PinObject {
   commit: string;
 }
 
-export interface ChangedPath {
-  type: 'added' | 'modified' | 'deleted';
-  path: string;
-  /** The new content (added, modified). */
-  size?: number;
-  hash?: string;
-  /** The previous content (modified, deleted). */
-  oldSize?: number;
-  oldHash?: string;
-  /** Parquet files: added/removed/retyped columns, nullability changes, row delta. */
-  schema?: SchemaChange;
-  /** Parquet files that could not be read as Parquet: why. */
-  schemaError?: string;
-}
+/** A changed path as `diff` reports it (src/ops/diff.ts): the same shape on the API and in events. */
+export type ChangedPath = DiffChange;
 
 export interface CommitEventPayload {
   event: 'commit';
