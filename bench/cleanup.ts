@@ -1,0 +1,38 @@
+/**
+ * Everything the bench starts (servers, tool processes, temp stores) registers an undo here, so
+ * an error, Ctrl-C or SIGTERM leaves no server listening and no multi-GB temp store behind.
+ * Undos run newest first: a server stops before its data dir is removed.
+ */
+type Undo = () => Promise<void>;
+
+const undos = new Map<number, { what: string; undo: Undo }>();
+let nextId = 0;
+let installed = false;
+
+/** Register an undo; call the returned function once the thing is gone by normal means. */
+export function track(what: string, undo: Undo): () => void {
+  installSignalHandlers();
+  const id = nextId++;
+  undos.set(id, { what, undo });
+  return () => void undos.delete(id);
+}
+
+/** Run every pending undo (newest first), reporting but not stopping on failures. */
+export async function cleanupAll(): Promise<void> {
+  const pending = [...undos.entries()].reverse();
+  undos.clear();
+  for (const [, { what, undo }] of pending) {
+    await undo().catch((err: unknown) => process.stderr.write(`bench: cleanup of ${what} failed: ${String(err)}\n`));
+  }
+}
+
+function installSignalHandlers(): void {
+  if (installed) return;
+  installed = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\nbench: ${signal}, cleaning up...\n`);
+      void cleanupAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Drives every tool through every selected scenario, `runs` times, and collects one sample per
+ * measured step. Runs are the outer loop and tools the inner one, so a slow drift in machine load
+ * spreads over all tools instead of landing on whichever ran last.
+ *
+ * Between steps the file system is synced (unmeasured): a tool that does not fsync would
+ * otherwise leave its dirty pages to be flushed during the next step, possibly another tool's.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { track } from './cleanup.js';
+import { diskUsage } from './measure.js';
+import type { Session, StepSample, Target, Tool } from './tool.js';
+import type { Scenario, WorkloadId, WorkloadInfo } from './workloads.js';
+
+const execFileP = promisify(execFile);
+
+export type StepName = 'put' | 'get' | 'put-changed-only';
+
+export interface Sample {
+  run: number;
+  workload: WorkloadId;
+  tool: string;
+  step: StepName;
+  wallMs: number;
+  cpuMs: number | null;
+  clientPeakRssBytes: number | null;
+  serverPeakRssBytes: number | null;
+  serverCpuMs: number | null;
+  sentBytes: number | null;
+  /** Growth of the tool's store over a put (du -sb before/after); null for steps that store nothing. */
+  storeAddedBytes: number | null;
+  /** 1-minute load average when the step ended. */
+  load1: number;
+}
+
+export interface RunError {
+  run: number;
+  scenario: string;
+  tool: string;
+  message: string;
+}
+
+export interface Plan {
+  scenarios: Scenario[];
+  tools: Tool[];
+  runs: number;
+  selected: ReadonlySet<WorkloadId>;
+  tmpDir: string;
+  log: (message: string) => void;
+}
+
+/** Flush dirty pages of the file system under `path` (syncfs). */
+export async function settle(path: string): Promise<void> {
+  await execFileP('sync', ['-f', path]).catch(() => execFileP('sync'));
+}
+
+function toSample(run: number, workload: WorkloadId, tool: string, step: StepName, s: StepSample, storeAdded: number | null): Sample {
+  return {
+    run,
+    workload,
+    tool,
+    step,
+    wallMs: s.wallMs,
+    cpuMs: s.cpuMs,
+    clientPeakRssBytes: s.peakRssBytes,
+    serverPeakRssBytes: s.server?.peakRssBytes ?? null,
+    serverCpuMs: s.server?.cpuMs ?? null,
+    sentBytes: s.sentBytes ?? null,
+    storeAddedBytes: storeAdded,
+    load1: loadavg()[0]!,
+  };
+}
+
+/** One session: a fresh store, the scenario's versions put (and got) in order. */
+class SessionRun {
+  readonly samples: Sample[] = [];
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly run: number,
+    private readonly scenario: Scenario,
+    private readonly tool: Tool,
+    private readonly session: Session,
+  ) {}
+
+  private target(version: WorkloadInfo, step: string): Target {
+    return { name: this.scenario.name, kind: this.scenario.kind, label: `${version.id}-${step}-run${this.run}` };
+  }
+
+  /** Measure a put, with the store's growth around it. */
+  private async put(version: WorkloadInfo, step: StepName, act: (t: Target) => Promise<StepSample>): Promise<void> {
+    await settle(this.session.stageDir);
+    const before = await this.session.storeBytes();
+    const sample = await act(this.target(version, step));
+    const after = await this.session.storeBytes();
+    const added = before === undefined || after === undefined ? null : after - before;
+    if (this.plan.selected.has(version.id)) this.samples.push(toSample(this.run, version.id, this.tool.name, step, sample, added));
+  }
+
+  private async get(version: WorkloadInfo): Promise<void> {
+    const { get } = this.session;
+    if (!get || !this.plan.selected.has(version.id)) return;
+    const outDir = await mkdtemp(join(this.plan.tmpDir, `out-${this.tool.name}-`));
+    try {
+      await settle(outDir);
+      const sample = await get.call(this.session, this.target(version, 'get'), outDir);
+      // A get that wrote less than the data is broken, and its time would look like a win.
+      const got = await diskUsage(outDir);
+      if (got < version.bytes) throw new Error(`${this.tool.name} get of (${version.id}) wrote ${got} bytes, expected at least ${version.bytes}`);
+      this.samples.push(toSample(this.run, version.id, this.tool.name, 'get', sample, null));
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  }
+
+  async execute(): Promise<void> {
+    const { versions } = this.scenario;
+    // A version is put when it, or a later one that builds on it, is selected.
+    const last = versions.findLastIndex((v) => this.plan.selected.has(v.id));
+    for (let i = 0; i <= last; i++) {
+      await this.scenario.stage(this.session.stageDir, i);
+      await this.put(versions[i]!, 'put', (t) => this.session.put(t));
+      await this.get(versions[i]!);
+    }
+    const changed = versions[1];
+    const { putOne } = this.session;
+    if (this.scenario.stageExtra && putOne && changed && this.plan.selected.has(changed.id)) {
+      const rel = await this.scenario.stageExtra(this.session.stageDir);
+      await this.put(changed, 'put-changed-only', (t) => putOne.call(this.session, t, rel));
+    }
+  }
+}
+
+async function runSession(plan: Plan, run: number, scenario: Scenario, tool: Tool): Promise<Sample[]> {
+  const dir = await mkdtemp(join(plan.tmpDir, `${tool.name}-${scenario.id}-`));
+  const untrack = track(`temp store ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  let session: Session | undefined;
+  try {
+    session = await tool.open(dir);
+    const sessionRun = new SessionRun(plan, run, scenario, tool, session);
+    await sessionRun.execute();
+    return sessionRun.samples;
+  } finally {
+    await session?.close();
+    await rm(dir, { recursive: true, force: true });
+    untrack();
+    await settle(plan.tmpDir);
+  }
+}
+
+/** Read the scenario's cached data once so every tool starts from a warm page cache. */
+async function warmUp(dataPaths: readonly string[]): Promise<void> {
+  for (const path of dataPaths) {
+    await execFileP('sh', ['-c', 'find "$1" -type f -print0 | xargs -0 cat > /dev/null', 'sh', path], { maxBuffer: 1 << 20 });
+  }
+}
+
+export async function runAll(plan: Plan, dataPaths: readonly string[]): Promise<{ samples: Sample[]; errors: RunError[] }> {
+  await mkdir(plan.tmpDir, { recursive: true });
+  const samples: Sample[] = [];
+  const errors: RunError[] = [];
+  await warmUp(dataPaths);
+  for (let run = 1; run <= plan.runs; run++) {
+    for (const scenario of plan.scenarios) {
+      for (const tool of plan.tools) {
+        const started = Date.now();
+        plan.log(`run ${run}/${plan.runs}  ${scenario.id.padEnd(7)}  ${tool.name.padEnd(8)} ...`);
+        try {
+          const got = await runSession(plan, run, scenario, tool);
+          samples.push(...got);
+          plan.log(`run ${run}/${plan.runs}  ${scenario.id.padEnd(7)}  ${tool.name.padEnd(8)} done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${describe(got)}`);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          errors.push({ run, scenario: scenario.id, tool: tool.name, message });
+          plan.log(`run ${run}/${plan.runs}  ${scenario.id.padEnd(7)}  ${tool.name.padEnd(8)} FAILED: ${message.split('\n')[0]}`);
+        }
+      }
+    }
+  }
+  return { samples, errors };
+}
+
+function describe(samples: readonly Sample[]): string {
+  return samples.map((s) => `${s.workload} ${s.step} ${(s.wallMs / 1000).toFixed(2)} s`).join(', ');
+}
