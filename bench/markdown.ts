@@ -28,7 +28,7 @@ function time(s: Spread | undefined): string {
 }
 
 const mb = (s: Spread | null | undefined) => (s ? formatBytes(s.median) : '–');
-const rate = (f: StepFigures | undefined) => (f ? f.mbPerSec.toFixed(f.mbPerSec >= 100 ? 0 : 1) : '–');
+const rate = (f: StepFigures | undefined) => (f?.mbPerSec != null ? f.mbPerSec.toFixed(f.mbPerSec >= 100 ? 0 : 1) : '–');
 const ratio = (r: number | null | undefined) => (r == null ? '–' : r.toFixed(2));
 const cpu = (f: StepFigures | undefined) => (f?.cpuMs ? formatSeconds(f.cpuMs.median + (f.serverCpuMs?.median ?? 0)) : '–');
 

@@ -4,8 +4,9 @@
  *
  * Child rusage comes from GNU time (`/usr/bin/time -f`), which reports getrusage(RUSAGE_CHILDREN)
  * after wait(): exact, and it covers helpers the child spawns (git's filter processes, xargs).
- * Without GNU time, a python3 one-liner does the same; without either, CPU and RSS are reported
- * as unknown rather than guessed.
+ * Without GNU time, a python3 one-liner does the same (its peak RSS can read ~10 MB high for tiny
+ * tools: the forked child holds python's pages until it execs); without either, CPU and RSS are
+ * reported as unknown rather than guessed.
  */
 import { spawn, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -18,8 +18,8 @@ export interface StepFigures {
   serverCpuMs: Spread | null;
   sentBytes: Spread | null;
   storeAddedBytes: Spread | null;
-  /** Workload bytes / median wall time, in MB/s. */
-  mbPerSec: number;
+  /** Workload bytes / median wall time, in MB/s; null when the step moves only part of it. */
+  mbPerSec: number | null;
   /** 1-minute load averages seen at the end of these steps. */
   load1: Spread | null;
 }
@@ -55,7 +55,7 @@ export interface Results {
   samples: Sample[];
 }
 
-function figuresOf(samples: readonly Sample[], bytes: number): StepFigures {
+function figuresOf(samples: readonly Sample[], bytes: number | null): StepFigures {
   const wallMs = spread(samples.map((s) => s.wallMs))!;
   const of = (key: keyof Sample) => spread(samples.map((s) => s[key] as number | null));
   return {
@@ -66,7 +66,7 @@ function figuresOf(samples: readonly Sample[], bytes: number): StepFigures {
     serverCpuMs: of('serverCpuMs'),
     sentBytes: of('sentBytes'),
     storeAddedBytes: of('storeAddedBytes'),
-    mbPerSec: bytes / 1e6 / (wallMs.median / 1000),
+    mbPerSec: bytes === null ? null : bytes / 1e6 / (wallMs.median / 1000),
     load1: of('load1'),
   };
 }
@@ -81,7 +81,8 @@ export function aggregate(samples: readonly Sample[], workloads: readonly Worklo
       const figures: ToolFigures = {};
       for (const step of ['put', 'get', 'put-changed-only'] as const) {
         const group = mine.filter((s) => s.tool === tool && s.step === step);
-        if (group.length) figures[step] = figuresOf(group, w.bytes);
+        // "changed file only" puts one small file: a throughput over the whole tree would be fiction.
+        if (group.length) figures[step] = figuresOf(group, step === 'put-changed-only' ? null : w.bytes);
       }
       perTool[tool] = figures;
     }

@@ -7,7 +7,7 @@
  *   npm run bench -- --only a,b --runs 5 --size 0.25
  *   npm run bench -- --profile --only a,c   CPU profiles of datactl's client and server, one run
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,7 @@ const USAGE = `usage: npm run bench -- [options]
   --work DIR       work dir: cached workloads, temp stores (default bench/work)
   --out DIR        where results.json and RESULTS.md go (default bench/; bench/work/ with --quick)
   --profile        instead of measuring: CPU-profile datactl's client and server, one run
+  --rerender       rewrite RESULTS.md (figures, ratios, targets) from the samples in results.json
 `;
 
 /** dist/bench/run.js -> the checkout root (BENCH_ROOT overrides, for running from elsewhere). */
@@ -52,6 +53,7 @@ function options() {
       work: { type: 'string', default: join(ROOT, 'bench', 'work') },
       out: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      rerender: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -75,6 +77,7 @@ function options() {
     work: resolve(values.work),
     out: resolve(values.out ?? (quick ? values.work : join(ROOT, 'bench'))),
     profile: values.profile,
+    rerender: values.rerender,
   };
 }
 
@@ -98,7 +101,6 @@ async function profileRun(opts: Options, bin: string, scenarioIds: ScenarioId[])
   const tool = datactlTool({ bin, profileDir });
   await runAll({ scenarios, tools: [tool], runs: 1, selected: opts.only, tmpDir: join(opts.work, 'tmp'), log }, []);
   const summary = await summarizeProfileDir(profileDir);
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(join(profileDir, 'SUMMARY.md'), `# CPU profiles\n\n${summary}\n`);
   process.stdout.write(`${summary}\nprofiles and SUMMARY.md in ${profileDir}\n`);
 }
@@ -112,7 +114,7 @@ function printSummary(results: Results): void {
     for (const [tool, f] of Object.entries(perTool)) {
       const r = results.ratios[w.id]?.[tool];
       const parts = [
-        f.put ? `put ${formatSeconds(f.put.wallMs.median)} s (${f.put.mbPerSec.toFixed(0)} MB/s)` : '',
+        f.put ? `put ${formatSeconds(f.put.wallMs.median)} s (${f.put.mbPerSec?.toFixed(0)} MB/s)` : '',
         f.get ? `get ${formatSeconds(f.get.wallMs.median)} s` : '',
         f.put?.storeAddedBytes ? `store +${formatBytes(f.put.storeAddedBytes.median)}` : '',
         f['put-changed-only'] ? `changed file only ${formatSeconds(f['put-changed-only'].wallMs.median)} s` : '',
@@ -140,31 +142,44 @@ async function measureRun(opts: Options, bin: string, scenarioIds: ScenarioId[],
   const { samples, errors } = await runAll({ scenarios, tools: available, runs: opts.runs, selected: opts.only, tmpDir: join(opts.work, 'tmp'), log }, [dataDir]);
   const load = spread(samples.map((s) => s.load1));
   const workloads = scenarios.flatMap((s) => s.versions).filter((w) => opts.only.has(w.id));
-  const figures = aggregate(samples, workloads);
   const results: Results = {
     generatedAt: new Date().toISOString(),
     environment: { ...env, loadDuringRun: load ? `1-min load ${load.min.toFixed(2)}–${load.max.toFixed(2)}, median ${load.median.toFixed(2)}` : 'n/a', loadAtEnd: loadavg().map((n) => n.toFixed(2)).join(' '), durationMinutes: Math.round((Date.now() - started) / 60000) },
     parameters: { seed: opts.seed, quick: opts.quick, size: opts.size, runs: opts.runs, workloads: [...opts.only].join(','), sizes, dataDir },
     tools: statuses,
     workloads,
-    figures,
-    ratios: ratios(figures),
+    figures: {},
+    ratios: {},
     targets: [],
     errors,
     samples,
   };
-  results.targets = checkTargets(results);
-  await mkdir(opts.out, { recursive: true });
-  await writeJson(join(opts.out, 'results.json'), results);
-  await writeMarkdown(join(opts.out, 'RESULTS.md'), results);
-  printSummary(results);
-  log(`wrote ${join(opts.out, 'results.json')} and ${join(opts.out, 'RESULTS.md')}`);
+  await publish(results, opts.out);
   if (errors.length) process.exitCode = 1;
+}
+
+/** Figures, ratios and targets from the samples, then results.json, RESULTS.md and a summary. */
+async function publish(results: Results, out: string): Promise<void> {
+  results.figures = aggregate(results.samples, results.workloads);
+  results.ratios = ratios(results.figures);
+  results.targets = checkTargets(results);
+  await mkdir(out, { recursive: true });
+  await writeJson(join(out, 'results.json'), results);
+  await writeMarkdown(join(out, 'RESULTS.md'), results);
+  printSummary(results);
+  log(`wrote ${join(out, 'results.json')} and ${join(out, 'RESULTS.md')}`);
+}
+
+/** Re-derive everything from a previous run's samples (after a change to the report itself). */
+async function rerender(out: string): Promise<void> {
+  const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as Results;
+  await publish(results, out);
 }
 
 async function main(): Promise<void> {
   const opts = options();
   if (opts.help) return void process.stdout.write(USAGE);
+  if (opts.rerender) return rerender(opts.out);
   await initClockTicks();
   const scenarioIds = [...new Set([...opts.only].map((w) => SCENARIO_OF[w]))].sort((x, y) => ['csv', 'tree', 'parquet'].indexOf(x) - ['csv', 'tree', 'parquet'].indexOf(y));
   await rm(join(opts.work, 'tmp'), { recursive: true, force: true }); // leftovers of a killed run
