@@ -29,7 +29,14 @@ export class LevelMetaStore implements MetaStore {
 
   async batch(ops: readonly MetaOp[], opts: { sync?: boolean } = {}): Promise<void> {
     if (ops.length === 0) return;
-    await this.db.batch(ops as MetaOp[], { sync: opts.sync ?? true });
+    // The chained form: abstract-level's array form costs ~10 us of JS per op (measured 3.3 s for
+    // 300k ops vs 0.64 s chained), which dominated commits of many small files.
+    const batch = this.db.batch();
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
+    await batch.write({ sync: opts.sync ?? true });
   }
 
   async *entries(range: KeyRange): AsyncIterable<[string, string]> {

@@ -1,13 +1,15 @@
 /**
  * Groups chunks into pack objects of a few MiB (one object per chunk would mean 100k S3 requests
  * or fsyncs for 100k small files). A pack is the plain concatenation of its chunks; its id is the
- * BLAKE3 of those bytes, so rewriting the same pack is idempotent.
+ * BLAKE3 of its chunk list (hash and length of each, in order). The chunks were verified against
+ * their hashes, so the list determines the bytes: rewriting the same pack is idempotent, and the
+ * bytes are not hashed a second time (that pass cost ~0.3 s of server CPU per GB).
  *
  * Chunks are only *staged* here; `flush()` writes the pack durably and returns the locations, and
  * the caller writes them to the index afterwards: bytes always reach the store before metadata
  * refers to them.
  */
-import { Blake3Stream } from '../hash/blake3.js';
+import { blake3Hex } from '../hash/blake3.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { ChunkHash } from '../types.js';
 import { packKey, type ChunkLocation } from './chunk-location.js';
@@ -48,9 +50,7 @@ export class PackWriter {
     this.parts = [];
     this.hashes = [];
     this.bytes = 0;
-    const hasher = new Blake3Stream();
-    for (const p of parts) hasher.update(p);
-    const pack = hasher.digestHex();
+    const pack = packId(hashes, parts);
     await this.store.put(packKey(pack), parts);
     let offset = 0;
     for (let i = 0; i < parts.length; i++) {
@@ -63,4 +63,11 @@ export class PackWriter {
   locations(): ReadonlyArray<[ChunkHash, ChunkLocation]> {
     return this.written;
   }
+}
+
+/** `<hash> <length>\n` per chunk, hashed. */
+function packId(hashes: readonly ChunkHash[], parts: readonly Uint8Array[]): string {
+  let list = '';
+  for (let i = 0; i < hashes.length; i++) list += `${hashes[i]} ${parts[i]!.byteLength}\n`;
+  return blake3Hex(list);
 }
