@@ -1,4 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// The CLI keeps caches (pull content, put indexes) under $DATACTL_CACHE_DIR: one throwaway dir per
+// test run, never the developer's ~/.cache. Tests that need their own set it explicitly.
+process.env.DATACTL_CACHE_DIR ??= mkdtempSync(join(tmpdir(), 'datactl-test-cache-'));
 
 export default defineConfig({
   test: {

@@ -1,18 +1,21 @@
 /**
- * putFiles: local files -> one atomic commit. Each file is streamed through the content-defined
- * chunker (never held whole), new chunks are uploaded in batches (ChunkUploader), and one POST
- * /commits records every file's manifest. Small files are read whole, several at a time, because
- * open/read/close dominates when there are many of them.
+ * putFiles: local files -> one atomic commit. Files are listed and stat'ed, compared with the put
+ * index of the branch (stat-cache.ts) so unchanged files are neither read nor sent, and the rest
+ * are read, chunked and hashed in worker threads (file-pool.ts) while the main thread uploads the
+ * chunks the server lacks (ChunkUploader) and finally streams the commit.
  */
-import { createReadStream, readFile as readFileCallback } from 'node:fs';
-import { promisify } from 'node:util';
 import { DEFAULT_CHUNKER_PARAMS, FileChunker, chunkerId, type Chunk, type ChunkerParams } from '../../src/chunking/index.js';
-import { parseBranchName, parseRepoName, parseRepoPath, type RepoPath } from '../../src/types.js';
-import type { CommitChange, Manifest } from '../api-types.js';
+import { DatactlError, fail } from '../../src/errors.js';
+import { parseBranchName, parseRepoName, parseRepoPath, type ChunkHash, type RepoPath } from '../../src/types.js';
+import type { ChunkRef, CommitChange, CommitResult, Manifest } from '../api-types.js';
 import type { DatactlClient } from '../client.js';
 import { defaultAuthor } from '../defaults.js';
 import { NO_PROGRESS, type ProgressSink } from '../progress.js';
+import { FilePool } from './file-pool.js';
+import type { ChunkBlock, ReadBatchResult } from './file-tasks.js';
+import { TaskPool } from './pool.js';
 import { planSources, STDIN, type FileJob } from './sources.js';
+import { PutIndex, type IndexedFile } from './stat-cache.js';
 import { ChunkUploader, type UploaderOptions } from './uploader.js';
 
 export interface PutFilesOptions {
@@ -37,6 +40,13 @@ export interface PutFilesOptions {
   progress?: ProgressSink;
   /** Told about skipped local entries (symlinks to directories, sockets...). */
   onSkip?: (local: string, why: string) => void;
+  /**
+   * The put index file (stat-cache.ts); default one per server, repo and branch under the cache
+   * directory. `false` reads every file and records nothing.
+   */
+  index?: string | false;
+  /** Worker threads for reading and chunking (default: cores - 1, 1..4; $DATACTL_WORKERS). */
+  workers?: number;
 }
 
 export interface PutFilesResult {
@@ -47,17 +57,19 @@ export interface PutFilesResult {
   created: boolean;
   files: number;
   bytes: number;
+  /** Files neither read nor sent: unchanged since the last put to this branch from here. */
+  unchangedFiles: number;
+  /** Files whose content was read (the rest came from the put index). */
+  readFiles: number;
   chunks: number;
   uploadedChunks: number;
   uploadedBytes: number;
 }
 
-/** Files up to this size are read whole, in parallel. */
+/** Files up to this size are read whole, many per worker task. */
 export const SMALL_FILE_BYTES = 64 * 1024;
-const READ_AHEAD = 16;
-const READ_BUFFER_BYTES = 4 * 1024 * 1024;
-// The callback readFile is markedly cheaper per call than fs/promises' FileHandle-based one.
-const readFile = promisify(readFileCallback);
+const SMALL_BATCH_FILES = 256;
+const SMALL_BATCH_BYTES = 4 * 1024 * 1024;
 
 export { defaultAuthor };
 
@@ -66,67 +78,239 @@ export async function putFiles(client: DatactlClient, options: PutFilesOptions):
   const branch = parseBranchName(options.branch ?? 'main');
   const path = options.path === undefined ? undefined : parseRepoPath(options.path);
   const isDir = path === '/' || (options.path?.endsWith('/') ?? false);
-  const jobs = await planSources({
-    dest: { path, isDir },
-    sources: options.sources,
-    recursive: options.recursive ?? false,
-    ...(options.onSkip ? { onSkip: options.onSkip } : {}),
-  });
+  const pool = new FilePool(options.workers);
+  try {
+    const scanStartedMs = Date.now();
+    const indexFile = options.index === false ? undefined : (options.index ?? PutIndex.pathFor(client.baseUrl, repo, branch));
+    const [jobs, index, head] = await Promise.all([
+      planSources({
+        dest: { path, isDir },
+        sources: options.sources,
+        recursive: options.recursive ?? false,
+        statMany: (paths) => pool.stat(paths),
+        ...(options.onSkip ? { onSkip: options.onSkip } : {}),
+      }),
+      indexFile ? PutIndex.load(indexFile) : undefined,
+      branchHead(client, repo, branch),
+    ]);
+    const run = (mode: IndexMode) => putJobs(client, pool, options, { repo, branch, path, jobs, index, head, mode, scanStartedMs });
+    // Skipping unchanged files is only right while the branch is where the index says; the commit
+    // then names that head as its parent, and if someone moved it meanwhile everything is sent.
+    const canSkip = index !== undefined && head !== null && index.head === head && (options.parent === undefined || options.parent === head);
+    try {
+      return await run(index === undefined ? 'off' : canSkip ? 'skip' : 'reuse');
+    } catch (err) {
+      if (!(err instanceof DatactlError) || index === undefined) throw err;
+      // The head moved under a put that skipped files: send every file (manifests still reused).
+      if (canSkip && err.code === 'E_CONFLICT' && options.parent === undefined) return await run('reuse');
+      // Reused manifests name chunks the repo does not have (it was deleted and recreated): read everything.
+      if (err.code === 'E_CHUNKS_MISSING') return await run('off');
+      throw err;
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
+/** off: read every file; reuse: take manifests of unchanged files from the index; skip: also leave them out of the commit. */
+type IndexMode = 'off' | 'reuse' | 'skip';
+
+interface PutPlan {
+  repo: string;
+  branch: string;
+  path: RepoPath | undefined;
+  jobs: FileJob[];
+  index: PutIndex | undefined;
+  head: string | null;
+  mode: IndexMode;
+  scanStartedMs: number;
+}
+
+async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesOptions, plan: PutPlan): Promise<PutFilesResult> {
+  const { repo, branch, jobs, index, mode } = plan;
+  const params = options.chunker ?? DEFAULT_CHUNKER_PARAMS;
+  const chunker = chunkerId(params);
   const progress = options.progress ?? NO_PROGRESS;
   progress.setTotal(jobs.some((j) => j.size === undefined) ? undefined : jobs.reduce((n, j) => n + (j.size ?? 0), 0));
 
-  const uploader = new ChunkUploader(client, repo, options.upload);
-  const params = options.chunker ?? DEFAULT_CHUNKER_PARAMS;
-  const changes: CommitChange[] = [];
+  // What each job contributes, kept compact (100k files must fit in a small heap): the content
+  // hash (undefined: not part of the commit), the size, and a chunk list only for files of several
+  // chunks. Slots are per job, so the commit lists changes in job order whatever order reads end in.
+  const hashes: Array<string | undefined> = new Array(jobs.length);
+  const sizes = new Float64Array(jobs.length);
+  const chunkLists = new Map<number, ChunkRef[]>();
   let bytes = 0;
-  try {
-    for await (const { job, data } of readAhead(jobs)) {
-      const source = data ? [data] : openSource(job, options.stdin);
-      const manifest = await chunkSource(source, params, uploader, progress);
-      bytes += manifest.size;
-      changes.push({ op: 'put', path: job.dest, manifest });
+  let unchangedFiles = 0;
+  let readFiles = 0;
+  const done = (i: number, m: Manifest) => {
+    hashes[i] = m.hash;
+    sizes[i] = m.size;
+    if (m.size > 0 && !(m.chunks.length === 1 && m.chunks[0]![0] === m.hash)) chunkLists.set(i, m.chunks);
+    bytes += m.size;
+  };
+  const manifestOf = (i: number): Manifest => {
+    const hash = hashes[i]!;
+    const size = sizes[i]!;
+    return { size, hash, chunker, chunks: chunkLists.get(i) ?? (size === 0 ? [] : [[hash, size]]) };
+  };
+  const toRead: number[] = [];
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i]!;
+    const fp = job.fingerprint;
+    if (mode === 'skip' && fp && index!.matches(job.dest, fp, chunker)) {
+      unchangedFiles++;
+      bytes += fp.size;
+      progress.advance(fp.size);
+      continue;
     }
+    const known = mode !== 'off' && fp ? index!.lookup(job.dest, fp, chunker) : undefined;
+    if (known) {
+      done(i, known);
+      progress.advance(known.size);
+      continue;
+    }
+    toRead.push(i);
+  }
+
+  const uploader = new ChunkUploader(client, repo, options.upload);
+  const tasks = new TaskPool(Math.max(2, pool.workers * 2));
+  const read = (i: number, manifest: Manifest) => {
+    done(i, manifest);
+    readFiles++;
+  };
+  try {
+    for (const group of taskGroups(jobs, toRead)) {
+      const first = jobs[group[0]!]!;
+      if (first.local === STDIN) {
+        await tasks.drain(); // stdin is read on this thread, in order
+        read(group[0]!, await chunkStream(options.stdin ?? (process.stdin as AsyncIterable<Uint8Array>), params, uploader, progress));
+      } else if (group.length > 1 || (first.size ?? 0) <= SMALL_FILE_BYTES) {
+        const files = group.map((i) => ({ path: jobs[i]!.local, size: jobs[i]!.size ?? 0 }));
+        await tasks.run(async () => {
+          const batch = await pool.readSmall(files, params);
+          await takeSmallBatch(batch, group, jobs, chunker, uploader, progress, read);
+        });
+      } else {
+        await tasks.run(async () => read(group[0]!, await chunkLargeFile(pool, first, params, chunker, uploader, progress)));
+      }
+    }
+    await tasks.drain();
     await uploader.finish();
   } catch (err) {
+    await tasks.settle();
     await uploader.settle();
     throw err;
   }
 
-  const base = { repo, branch, files: jobs.length, bytes, ...pickStats(uploader) };
-  if (changes.length === 0) return { ...base, commit: null, created: false };
-  const result = await client.commit(repo, {
-    branch,
-    message: options.message ?? defaultMessage(jobs, path),
-    author: options.author ?? defaultAuthor(),
-    ...(options.parent !== undefined ? { parent: options.parent } : {}),
-    ...(options.metadata ? { metadata: options.metadata } : {}),
-    changes,
-  });
-  return { ...base, commit: result.commit?.id ?? null, created: result.created };
+  const base = { repo, branch, files: jobs.length, bytes, unchangedFiles, readFiles, ...pickStats(uploader) };
+  const sent = function* (): Generator<CommitChange> {
+    for (let i = 0; i < jobs.length; i++) if (hashes[i] !== undefined) yield { op: 'put', path: jobs[i]!.dest, manifest: manifestOf(i) };
+  };
+  let result: CommitResult | undefined;
+  if (hashes.some((h) => h !== undefined)) {
+    const parent = options.parent !== undefined ? options.parent : mode === 'skip' ? plan.head : undefined;
+    result = await client.commit(repo, {
+      branch,
+      message: options.message ?? defaultMessage(jobs, plan.path),
+      author: options.author ?? defaultAuthor(),
+      ...(parent !== undefined ? { parent } : {}),
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+      changes: [...sent()],
+    });
+  }
+  const newHead = result ? (result.commit?.id ?? null) : plan.head;
+  if (index) {
+    // Old entries stay true only if the new head is the index's head or its direct child by us.
+    const parentOfNew = result?.created ? (result.commit?.parents[0] ?? null) : newHead;
+    const recorded = function* (): Generator<[string, IndexedFile]> {
+      for (let i = 0; i < jobs.length; i++) {
+        const fingerprint = jobs[i]!.fingerprint;
+        if (fingerprint && hashes[i] !== undefined) yield [jobs[i]!.dest, { fingerprint, manifest: manifestOf(i) }];
+      }
+    };
+    await index.save(newHead, recorded(), plan.scanStartedMs, index.head !== null && parentOfNew === index.head).catch(() => undefined);
+  }
+  return { ...base, commit: newHead, created: result?.created ?? false };
 }
 
-function pickStats(uploader: ChunkUploader) {
-  const { chunks, uploadedChunks, uploadedBytes } = uploader.stats;
-  return { chunks, uploadedChunks, uploadedBytes };
+/** Consecutive small files are read together; a large file or stdin is a task of its own. */
+function* taskGroups(jobs: readonly FileJob[], order: readonly number[]): Generator<number[]> {
+  let group: number[] = [];
+  let groupBytes = 0;
+  for (const i of order) {
+    const job = jobs[i]!;
+    const small = job.local !== STDIN && (job.size ?? 0) <= SMALL_FILE_BYTES;
+    if (!small) {
+      if (group.length > 0) yield group;
+      group = [];
+      groupBytes = 0;
+      yield [i];
+      continue;
+    }
+    group.push(i);
+    groupBytes += job.size ?? 0;
+    if (group.length >= SMALL_BATCH_FILES || groupBytes >= SMALL_BATCH_BYTES) {
+      yield group;
+      group = [];
+      groupBytes = 0;
+    }
+  }
+  if (group.length > 0) yield group;
 }
 
-function defaultMessage(jobs: readonly FileJob[], dest: RepoPath | undefined): string {
-  if (jobs.length === 1) return `put ${jobs[0]!.dest}`;
-  return `put ${jobs.length} files to ${dest ?? '/'}`;
+async function takeSmallBatch(
+  batch: ReadBatchResult,
+  group: readonly number[],
+  jobs: readonly FileJob[],
+  chunker: string,
+  uploader: ChunkUploader,
+  progress: ProgressSink,
+  done: (i: number, manifest: Manifest) => void,
+): Promise<void> {
+  for (let k = 0; k < group.length; k++) {
+    const f = batch.files[k]!;
+    const job = jobs[group[k]!]!;
+    if (f.error !== undefined) throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(job.local)}: ${f.error}`, { local: job.local });
+    const bytes = new Uint8Array(f.own ?? batch.buffer, f.offset, f.size);
+    const chunks: Array<[ChunkHash, number]> = f.chunks ?? (f.size === 0 ? [] : [[f.hash, f.size]]);
+    let at = 0;
+    for (const [hash, size] of chunks) {
+      await uploader.add(hash, bytes.subarray(at, at + size), true);
+      at += size;
+    }
+    progress.advance(f.size);
+    done(group[k]!, { size: f.size, hash: f.hash, chunker, chunks });
+  }
 }
 
-/** Chunk one source, hand its chunks to the uploader, and return its manifest. */
-async function chunkSource(
-  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+async function chunkLargeFile(
+  pool: FilePool,
+  job: FileJob,
   params: ChunkerParams,
+  chunker: string,
   uploader: ChunkUploader,
   progress: ProgressSink,
 ): Promise<Manifest> {
+  const refs: Array<[ChunkHash, number]> = [];
+  const onBlock = async (b: ChunkBlock) => {
+    let spanning = 0;
+    for (const c of b.chunks) {
+      const bytes = c.at >= 0 ? new Uint8Array(b.block, c.at, c.size) : new Uint8Array(b.spanning[spanning++]!);
+      refs.push([c.hash, c.size]);
+      await uploader.add(c.hash, bytes, true);
+    }
+    progress.advance(b.bytes);
+  };
+  const { size, hash } = await pool.chunk(job.local, params, onBlock);
+  return { size, hash, chunker, chunks: refs };
+}
+
+/** Chunk a stream on this thread (stdin), handing chunks to the uploader. */
+async function chunkStream(source: AsyncIterable<Uint8Array>, params: ChunkerParams, uploader: ChunkUploader, progress: ProgressSink): Promise<Manifest> {
   const chunker = new FileChunker(params);
-  const refs: [string, number][] = [];
-  // Sources yield fresh buffers (fs and pipe reads allocate per read), so a chunk lying inside the
-  // pushed buffer can be kept by reference; one assembled across pushes lives in the chunker's
-  // reusable buffer and must be copied.
+  const refs: [ChunkHash, number][] = [];
+  // Stream reads yield fresh buffers, so a chunk inside the pushed buffer is kept by reference;
+  // one assembled across pushes lives in the chunker's reusable buffer and must be copied.
   const take = async (chunks: Chunk[], pushed?: Uint8Array) => {
     for (const c of chunks) {
       refs.push([c.hash, c.size]);
@@ -141,29 +325,21 @@ async function chunkSource(
   return { size: chunker.size, hash: chunker.contentHash(), chunker: chunkerId(params), chunks: refs };
 }
 
-function openSource(job: FileJob, stdin: AsyncIterable<Uint8Array> | undefined): AsyncIterable<Uint8Array> {
-  if (job.local === STDIN) return stdin ?? (process.stdin as AsyncIterable<Uint8Array>);
-  return createReadStream(job.local, { highWaterMark: READ_BUFFER_BYTES });
+async function branchHead(client: DatactlClient, repo: string, branch: string): Promise<string | null> {
+  try {
+    return (await client.getBranch(repo, branch)).head;
+  } catch (err) {
+    if (err instanceof DatactlError && err.code === 'E_BRANCH_NOT_FOUND') return null;
+    throw err;
+  }
 }
 
-const isSmall = (job: FileJob) => job.local !== STDIN && job.size !== undefined && job.size <= SMALL_FILE_BYTES;
+function pickStats(uploader: ChunkUploader) {
+  const { chunks, uploadedChunks, uploadedBytes } = uploader.stats;
+  return { chunks, uploadedChunks, uploadedBytes };
+}
 
-/**
- * Yield the jobs in order; small files come with their bytes, read up to READ_AHEAD jobs ahead.
- * Reads started ahead get a no-op catch so an abandoned one cannot become an unhandled rejection.
- */
-async function* readAhead(jobs: readonly FileJob[]): AsyncGenerator<{ job: FileJob; data: Buffer | undefined }> {
-  const pending = new Map<number, Promise<Buffer>>();
-  let next = 0;
-  for (let i = 0; i < jobs.length; i++) {
-    for (; next < jobs.length && next <= i + READ_AHEAD; next++) {
-      if (!isSmall(jobs[next]!)) continue;
-      const read = readFile(jobs[next]!.local);
-      read.catch(() => undefined);
-      pending.set(next, read);
-    }
-    const read = pending.get(i);
-    pending.delete(i);
-    yield { job: jobs[i]!, data: read ? await read : undefined };
-  }
+function defaultMessage(jobs: readonly FileJob[], dest: RepoPath | undefined): string {
+  if (jobs.length === 1) return `put ${jobs[0]!.dest}`;
+  return `put ${jobs.length} files to ${dest ?? '/'}`;
 }

@@ -1,11 +1,13 @@
 /**
  * Planning a put: which local files go to which repo paths. `destinationFor` and `joinRelative`
- * are pure; `planSources` stats and walks the local file system (sorted, deterministic).
+ * are pure; `planSources` walks and stats the local file system (sorted, deterministic).
  */
-import { opendir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fail } from '../../src/errors.js';
 import { parseRepoPath, type RepoPath } from '../../src/types.js';
+import { FileKind, STAT_FIELDS, statFiles } from './file-tasks.js';
+import type { Fingerprint } from './stat-cache.js';
 
 export type SourceKind = 'file' | 'dir' | 'stdin';
 
@@ -51,6 +53,8 @@ export interface FileJob {
   dest: RepoPath;
   /** Size at planning time (undefined for stdin); the actual bytes read are what count. */
   size: number | undefined;
+  /** stat of the local file at planning time (undefined for stdin). */
+  fingerprint: Fingerprint | undefined;
 }
 
 export interface PlanOptions {
@@ -59,33 +63,72 @@ export interface PlanOptions {
   recursive: boolean;
   /** Told about skipped entries (symlinks to directories, sockets, ...). */
   onSkip?: (local: string, why: string) => void;
+  /** stat many paths at once (FilePool.stat, which runs in worker threads); default inline. */
+  statMany?: (paths: string[]) => Promise<Float64Array>;
 }
 
-async function kindOf(local: string): Promise<{ kind: SourceKind; size: number | undefined }> {
-  if (local === STDIN) return { kind: 'stdin', size: undefined };
-  const info = await stat(local).catch((err: NodeJS.ErrnoException) => {
-    throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(local)}: ${err.code ?? err.message}`, { local });
-  });
-  if (info.isDirectory()) return { kind: 'dir', size: undefined };
-  if (info.isFile()) return { kind: 'file', size: info.size };
-  throw fail('E_BAD_REQUEST', `${JSON.stringify(local)} is not a regular file or directory`, { local });
+/** Paths per stat request: large enough to amortize a worker round trip, small enough to spread. */
+const STAT_GROUP = 2048;
+
+interface Candidate {
+  local: string;
+  dest: RepoPath;
+  /** Named on the command line (an error if unreadable) rather than found in a directory (skipped). */
+  given: boolean;
 }
 
-/** Expand the sources into file jobs, in order; rejects two sources mapping to one path. */
+/**
+ * Expand the sources into file jobs, in order (sorted by name at every level, deterministic);
+ * rejects two sources mapping to one path. Directories are listed synchronously (readdir is cheap)
+ * and every candidate is stat'ed in groups, in parallel through `statMany`.
+ */
 export async function planSources(options: PlanOptions): Promise<FileJob[]> {
   const multiple = options.sources.length > 1;
-  const jobs: FileJob[] = [];
+  const statMany = options.statMany ?? (async (paths: string[]) => statFiles(paths));
+  const candidates: Candidate[] = [];
   for (const local of options.sources) {
-    const { kind, size } = await kindOf(local);
-    const target = destinationFor(options.dest, kind, local, multiple);
-    if (kind !== 'dir') {
-      jobs.push({ local, dest: target, size });
+    if (local === STDIN) {
+      candidates.push({ local, dest: destinationFor(options.dest, 'stdin', local, multiple), given: true });
+      continue;
+    }
+    const [kind] = statFiles([local]);
+    if (kind === FileKind.Missing) throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(local)}: ENOENT`, { local });
+    if (kind === FileKind.Other) throw fail('E_BAD_REQUEST', `${JSON.stringify(local)} is not a regular file or directory`, { local });
+    if (kind === FileKind.File) {
+      candidates.push({ local, dest: destinationFor(options.dest, 'file', local, multiple), given: true });
       continue;
     }
     if (!options.recursive) {
       throw fail('E_BAD_REQUEST', `${JSON.stringify(local)} is a directory; use -r to put it recursively`, { local });
     }
-    for await (const f of walk(local, [], options.onSkip)) jobs.push({ local: f.local, dest: joinRelative(target, f.rel), size: f.size });
+    const base = destinationFor(options.dest, 'dir', local, multiple);
+    walk(local, base === '/' ? '' : base, candidates, options.onSkip);
+  }
+
+  const paths = candidates.filter((c) => c.local !== STDIN).map((c) => c.local);
+  const groups: Promise<Float64Array>[] = [];
+  for (let i = 0; i < paths.length; i += STAT_GROUP) groups.push(statMany(paths.slice(i, i + STAT_GROUP)));
+  const stats = await Promise.all(groups);
+
+  const jobs: FileJob[] = [];
+  let n = 0;
+  for (const c of candidates) {
+    if (c.local === STDIN) {
+      jobs.push({ local: c.local, dest: c.dest, size: undefined, fingerprint: undefined });
+      continue;
+    }
+    const group = stats[Math.floor(n / STAT_GROUP)]!;
+    const o = (n++ % STAT_GROUP) * STAT_FIELDS;
+    const kind = group[o];
+    if (kind !== FileKind.File) {
+      const why = kind === FileKind.Missing ? 'broken symlink or vanished' : kind === FileKind.Directory ? 'symlink to a directory' : 'not a regular file';
+      if (c.given) throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(c.local)}: ${why}`, { local: c.local });
+      options.onSkip?.(c.local, why);
+      continue;
+    }
+    const size = group[o + 1]!;
+    const fingerprint = { local: c.local, size, mtimeMs: group[o + 2]!, ctimeMs: group[o + 3]!, ino: group[o + 4]!, dev: group[o + 5]! };
+    jobs.push({ local: c.local, dest: c.dest, size, fingerprint });
   }
   rejectDuplicates(jobs);
   return jobs;
@@ -104,41 +147,17 @@ function rejectDuplicates(jobs: readonly FileJob[]): void {
   }
 }
 
-interface WalkedFile {
-  local: string;
-  rel: string[];
-  size: number;
-}
-
-const STAT_PARALLELISM = 64;
-
-/** Recursively list regular files under `dir`, sorted by name at every level. */
-async function* walk(dir: string, rel: string[], onSkip: PlanOptions['onSkip']): AsyncGenerator<WalkedFile> {
-  const names: { name: string; kind: 'file' | 'dir' | 'link' | 'other' }[] = [];
-  for await (const d of await opendir(dir)) {
-    const kind = d.isFile() ? 'file' : d.isDirectory() ? 'dir' : d.isSymbolicLink() ? 'link' : 'other';
-    names.push({ name: d.name, kind });
-  }
-  names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (let i = 0; i < names.length; i += STAT_PARALLELISM) {
-    const group = names.slice(i, i + STAT_PARALLELISM);
-    const infos = await Promise.all(group.map((e) => (e.kind === 'dir' || e.kind === 'other' ? undefined : statOrNull(join(dir, e.name)))));
-    for (const [j, entry] of group.entries()) {
-      const local = join(dir, entry.name);
-      const info = infos[j];
-      if (entry.kind === 'dir') yield* walk(local, [...rel, entry.name], onSkip);
-      else if (entry.kind === 'other') onSkip?.(local, 'not a regular file');
-      else if (!info) onSkip?.(local, 'broken symlink or vanished');
-      else if (info.isFile()) yield { local, rel: [...rel, entry.name], size: info.size };
-      else onSkip?.(local, info.isDirectory() ? 'symlink to a directory' : 'not a regular file');
-    }
-  }
-}
-
-async function statOrNull(local: string) {
-  try {
-    return await stat(local);
-  } catch {
-    return null;
+/**
+ * List the entries under `dir` recursively (sorted by name at every level) as candidates; what a
+ * symlink points to is decided by the stat that follows. `destDir` is the repo directory ('' = root).
+ */
+function walk(dir: string, destDir: string, out: Candidate[], onSkip: PlanOptions['onSkip']): void {
+  const entries = readdirSync(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const local = `${dir}/${e.name}`;
+    if (e.isDirectory()) walk(local, `${destDir}/${e.name}`, out, onSkip);
+    else if (e.isFile() || e.isSymbolicLink()) out.push({ local, dest: parseRepoPath(`${destDir}/${e.name}`), given: false });
+    else onSkip?.(local, 'not a regular file');
   }
 }

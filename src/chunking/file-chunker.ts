@@ -65,6 +65,16 @@ export class FileChunker {
     return chunks;
   }
 
+  /**
+   * Stop referencing the buffer given to the last push(): its unchunked tail is copied now instead
+   * of at the next push, so the caller may reuse or transfer that buffer. This overwrites the
+   * chunker's own buffer, so chunks returned by the last push() are invalid afterwards.
+   */
+  release(): void {
+    this.assertOpen('release');
+    this.absorbTail();
+  }
+
   /** The final partial chunk (none for an empty file). */
   finish(): Chunk[] {
     this.assertOpen('finish');

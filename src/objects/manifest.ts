@@ -2,7 +2,7 @@
 import { fail } from '../errors.js';
 import { EMPTY_HASH } from '../hash/blake3.js';
 import { isHex64, type ChunkHash } from '../types.js';
-import { canonicalJson, objectId } from './canonical.js';
+import { objectId } from './canonical.js';
 
 export type ManifestChunk = [hash: ChunkHash, size: number];
 

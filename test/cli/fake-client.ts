@@ -34,6 +34,15 @@ export class FakeClient {
     return { received: n, stored: n, storedBytes: 0, deduplicated: 0 };
   }
 
+  async getBranch(_repo: string, name: string) {
+    if (this.commits.length === 0) throw new DatactlError('E_BRANCH_NOT_FOUND', `branch "${name}" not found`);
+    return { name, head: `c${this.commits.length}`.padEnd(64, '0'), createdAt: '' };
+  }
+
+  async commitStream(repo: string, header: Omit<CommitRequest, 'changes'>, changes: Iterable<CommitRequest['changes'][number]>) {
+    return this.commit(repo, { ...header, changes: [...changes] });
+  }
+
   async commit(_repo: string, req: CommitRequest) {
     const before = JSON.stringify([...this.files]);
     for (const change of req.changes) {
@@ -44,7 +53,7 @@ export class FakeClient {
     }
     this.commits.push(req);
     const created = JSON.stringify([...this.files]) !== before;
-    return { created, commit: { id: `c${this.commits.length}`.padEnd(64, '0') } as never };
+    return { created, commit: { id: `c${this.commits.length}`.padEnd(64, '0'), parents: [] } as never };
   }
 
   async stat(_repo: string, _ref: string, path: string) {

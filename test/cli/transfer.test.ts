@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 async function put(fake: FakeClient, extra: Partial<Parameters<typeof putFiles>[1]> = {}) {
-  return putFiles(fake.asClient(), { repo: 'r', path: '/data', sources: [join(dir, 'src')], recursive: true, chunker: smallChunks, author: 'tester', ...extra });
+  return putFiles(fake.asClient(), { repo: 'r', path: '/data', sources: [join(dir, 'src')], recursive: true, chunker: smallChunks, author: 'tester', index: false, ...extra });
 }
 
 describe('putFiles', () => {
@@ -57,7 +57,7 @@ describe('putFiles', () => {
       yield Buffer.from('from ');
       yield Buffer.from('stdin');
     })();
-    const result = await putFiles(fake.asClient(), { repo: 'r', path: '/in.txt', sources: ['-'], stdin, author: 'a' });
+    const result = await putFiles(fake.asClient(), { repo: 'r', path: '/in.txt', sources: ['-'], stdin, author: 'a', index: false });
     expect(result).toMatchObject({ files: 1, bytes: 10 });
     expect(fake.files.get('/in.txt')!.hash).toBe(blake3Hex('from stdin'));
   });
@@ -65,7 +65,7 @@ describe('putFiles', () => {
   it('uses the given message and author, and a descriptive default message', async () => {
     const fake = new FakeClient();
     await put(fake, { message: 'import v2' });
-    await putFiles(fake.asClient(), { repo: 'r', sources: [join(dir, 'src/sub/small.txt')], author: 'a' });
+    await putFiles(fake.asClient(), { repo: 'r', sources: [join(dir, 'src/sub/small.txt')], author: 'a', index: false });
     expect(fake.commits.map((c) => [c.message, c.author])).toEqual([
       ['import v2', 'tester'],
       ['put /small.txt', 'a'],

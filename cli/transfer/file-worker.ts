@@ -1,0 +1,58 @@
+/**
+ * Worker-thread entry of FilePool: runs file-tasks.ts functions one task at a time and posts the
+ * results back, transferring buffers instead of copying them. A chunk task streams blocks and may
+ * run at most CHUNK_BLOCKS_AHEAD blocks ahead of the main thread's acknowledgements.
+ */
+import { parentPort } from 'node:worker_threads';
+import { chunkFile, readSmallFiles, statFiles, type ChunkBlock } from './file-tasks.js';
+import type { TaskRequest, WorkerReply } from './file-pool.js';
+import { CHUNK_BLOCKS_AHEAD } from './file-pool.js';
+
+const port = parentPort!;
+const queue: TaskRequest[] = [];
+let running = false;
+let credits = CHUNK_BLOCKS_AHEAD;
+let wakeOnCredit: (() => void) | undefined;
+
+const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+port.on('message', (message: TaskRequest | { kind: 'credit' }) => {
+  if (message.kind === 'credit') {
+    credits++;
+    wakeOnCredit?.();
+    wakeOnCredit = undefined;
+    return;
+  }
+  queue.push(message);
+  if (!running) void drain();
+});
+
+async function drain(): Promise<void> {
+  running = true;
+  while (queue.length > 0) await run(queue.shift()!);
+  running = false;
+}
+
+async function run(task: TaskRequest): Promise<void> {
+  try {
+    if (task.kind === 'stat') {
+      const stats = statFiles(task.paths);
+      reply({ id: task.id, kind: 'done', result: stats }, [stats.buffer as ArrayBuffer]);
+    } else if (task.kind === 'read') {
+      const result = readSmallFiles(task.files, task.params);
+      const owned = result.files.flatMap((f) => (f.own ? [f.own] : []));
+      reply({ id: task.id, kind: 'done', result }, [result.buffer, ...owned]);
+    } else {
+      credits = CHUNK_BLOCKS_AHEAD;
+      const result = await chunkFile(task.path, task.params, async (block: ChunkBlock) => {
+        while (credits === 0) await new Promise<void>((resolve) => (wakeOnCredit = resolve));
+        credits--;
+        reply({ id: task.id, kind: 'block', block }, [block.block, ...block.spanning]);
+      });
+      reply({ id: task.id, kind: 'done', result });
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    reply({ id: task.id, kind: 'error', code: e.code, message: e.message ?? String(err) });
+  }
+}

@@ -1,0 +1,203 @@
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DatactlClient } from '../../cli/client.js';
+import { readSmallFiles } from '../../cli/transfer/file-tasks.js';
+import { putFiles, type PutFilesOptions } from '../../cli/transfer/put.js';
+import { RACY_MS } from '../../cli/transfer/stat-cache.js';
+import { FileChunker } from '../../src/chunking/index.js';
+import { blake3Hex } from '../../src/hash/blake3.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const smallChunks = { minSize: 1024, avgSize: 4096, maxSize: 16384 };
+let server: TestServer;
+let client: DatactlClient;
+let dir: string;
+let repoN = 0;
+let repo: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  client = new DatactlClient({ baseUrl: server.url });
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'datactl-put-'));
+  repo = `put${++repoN}`;
+  await client.createRepo(repo);
+});
+
+/** Files written "an hour ago", so a put index may record them (younger ones are racily clean). */
+async function writeOld(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, data);
+  const past = new Date(Date.now() - 3600_000);
+  await utimes(path, past, past);
+}
+
+async function makeTree(files = 40): Promise<string> {
+  const root = join(dir, 'tree');
+  for (let i = 0; i < files; i++) await writeOld(join(root, `d${i % 4}`, `f${i}.txt`), `file ${i}\n`.repeat(i + 1));
+  await writeOld(join(root, 'big.bin'), seededBytes(7, 100_000));
+  return root;
+}
+
+function put(root: string, extra: Partial<PutFilesOptions> = {}) {
+  return putFiles(client, {
+    repo,
+    path: '/t',
+    sources: [root],
+    recursive: true,
+    chunker: smallChunks,
+    author: 'tester',
+    index: join(dir, 'put-index.tsv'),
+    ...extra,
+  });
+}
+
+/** path -> content hash of every file under /t at the branch head. */
+async function remoteHashes(path = '/t', out: Record<string, string> = {}): Promise<Record<string, string>> {
+  const listing = await client.listTree(repo, 'main', { path, limit: 1000 });
+  for (const e of listing.entries) {
+    if (e.type === 'file') out[e.path] = e.hash;
+    else await remoteHashes(e.path, out);
+  }
+  return out;
+}
+
+describe('put of a directory tree', () => {
+  it('reads and sends every file the first time, and the branch then holds exactly their bytes', async () => {
+    const root = await makeTree();
+    const result = await put(root);
+    expect(result).toMatchObject({ created: true, files: 41, readFiles: 41, unchangedFiles: 0 });
+    const remote = await remoteHashes();
+    expect(Object.keys(remote)).toHaveLength(41);
+    expect(remote['/t/d1/f5.txt']).toBe(blake3Hex('file 5\n'.repeat(6)));
+    expect(remote['/t/big.bin']).toBe(blake3Hex(seededBytes(7, 100_000)));
+  });
+
+  it('gives the same commit tree whether files are read in worker threads or inline', async () => {
+    const root = await makeTree();
+    const threaded = await put(root, { workers: 2, index: false });
+    const treeThreaded = (await client.getCommit(repo, threaded.commit!)).tree;
+    const other = `${repo}x`;
+    await client.createRepo(other);
+    const inline = await putFiles(client, { repo: other, path: '/t', sources: [root], recursive: true, chunker: smallChunks, author: 'tester', index: false, workers: 0 });
+    expect((await client.getCommit(other, inline.commit!)).tree).toBe(treeThreaded);
+  });
+
+  it('the big file is chunked exactly as the chunker cuts it', async () => {
+    const root = await makeTree(1);
+    await put(root, { workers: 1 });
+    const bytes = seededBytes(7, 100_000);
+    const chunker = new FileChunker(smallChunks);
+    const expected = [...chunker.push(bytes), ...chunker.finish()].map((c) => [c.hash, c.size]);
+    const stat = await client.stat(repo, 'main', '/t/big.bin');
+    expect(stat.entry.type === 'file' && stat.entry.hash).toBe(blake3Hex(bytes));
+    expect(stat.entry.type === 'file' && stat.entry.chunks).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(5);
+  });
+});
+
+describe('the put index: unchanged files are neither read nor sent', () => {
+  it('a second put of an unchanged tree reads nothing and makes no commit', async () => {
+    const root = await makeTree();
+    const first = await put(root);
+    const again = await put(root);
+    expect(again).toMatchObject({ created: false, commit: first.commit, readFiles: 0, unchangedFiles: 41, uploadedBytes: 0 });
+  });
+
+  it('reads only the files whose size or mtime changed, and commits just those', async () => {
+    const root = await makeTree();
+    const first = await put(root);
+    await writeOld(join(root, 'd0', 'f0.txt'), 'changed size\n');
+    await writeOld(join(root, 'd1', 'f1.txt'), 'file 9\nfile 9\n'); // same size as before
+    await utimes(join(root, 'd1', 'f1.txt'), new Date(Date.now() - 1800_000), new Date(Date.now() - 1800_000));
+    await writeOld(join(root, 'd2', 'new.txt'), 'new\n');
+    const second = await put(root);
+    expect(second).toMatchObject({ created: true, readFiles: 3, unchangedFiles: 39, files: 42 });
+    const commit = await client.getCommit(repo, second.commit!);
+    expect(commit.parents).toEqual([first.commit]);
+    const remote = await remoteHashes();
+    expect(remote['/t/d0/f0.txt']).toBe(blake3Hex('changed size\n'));
+    expect(remote['/t/d1/f1.txt']).toBe(blake3Hex('file 9\nfile 9\n'));
+    expect(remote['/t/d2/new.txt']).toBe(blake3Hex('new\n'));
+  });
+
+  it('never trusts a file modified within the racy window of the put that recorded it', async () => {
+    const root = await makeTree(4);
+    const fresh = join(root, 'fresh.txt');
+    await writeFile(fresh, 'v1');
+    await put(root);
+    // Same size, same second: a fingerprint could not tell these apart, so it must be re-read.
+    await writeFile(fresh, 'v2');
+    const st = Date.now() - RACY_MS / 4;
+    await utimes(fresh, new Date(st), new Date(st));
+    const second = await put(root);
+    expect(second.readFiles).toBe(1);
+    expect((await remoteHashes())['/t/fresh.txt']).toBe(blake3Hex('v2'));
+  });
+
+  it('sends every file again (without reading them) when someone else moved the branch', async () => {
+    const root = await makeTree();
+    await put(root);
+    // Another writer replaces one of our files on the server.
+    const other = join(dir, 'other.txt');
+    await writeFile(other, 'theirs');
+    await putFiles(client, { repo, path: '/t/d0/f0.txt', sources: [other], author: 'them', index: false });
+    const second = await put(root);
+    expect(second).toMatchObject({ created: true, readFiles: 0, unchangedFiles: 0, uploadedBytes: 0 });
+    expect((await remoteHashes())['/t/d0/f0.txt']).toBe(blake3Hex('file 0\n'));
+  });
+
+  it('recovers when the repo was deleted and recreated: the recorded chunks are gone, so it reads everything', async () => {
+    const root = await makeTree();
+    await put(root);
+    await client.deleteRepo(repo);
+    await client.createRepo(repo);
+    const again = await put(root);
+    expect(again).toMatchObject({ created: true, readFiles: 41 });
+    expect(Object.keys(await remoteHashes())).toHaveLength(41);
+  });
+
+  it('ignores an index file it cannot parse', async () => {
+    const root = await makeTree(3);
+    await writeFile(join(dir, 'put-index.tsv'), 'garbage\nmore garbage\n');
+    const result = await put(root);
+    expect(result).toMatchObject({ created: true, readFiles: 4 });
+    expect((await readFile(join(dir, 'put-index.tsv'), 'utf8')).split('\n')[0]).toMatch(/^datactl-put-index 1\t[0-9a-f]{64}$/);
+  });
+});
+
+describe('reading small files in a batch', () => {
+  it('takes the bytes that are there when a file grew or shrank after it was stat-ed', async () => {
+    const grew = join(dir, 'grew');
+    const shrank = join(dir, 'shrank');
+    await writeFile(grew, '0123456789');
+    await writeFile(shrank, 'abc');
+    const batch = readSmallFiles([{ path: grew, size: 3 }, { path: shrank, size: 10 }], smallChunks);
+    const [g, s] = batch.files;
+    expect(Buffer.from(g!.own!, g!.offset, g!.size).toString()).toBe('0123456789');
+    expect(g!.hash).toBe(blake3Hex('0123456789'));
+    expect(Buffer.from(batch.buffer, s!.offset, s!.size).toString()).toBe('abc');
+    expect(s!.hash).toBe(blake3Hex('abc'));
+  });
+
+  it('reports an unreadable file by name instead of failing the batch', async () => {
+    const ok = join(dir, 'ok');
+    await writeFile(ok, 'fine');
+    const batch = readSmallFiles([{ path: join(dir, 'missing'), size: 1 }, { path: ok, size: 4 }], smallChunks);
+    expect(batch.files[0]!.error).toBe('ENOENT');
+    expect(batch.files[1]!.hash).toBe(blake3Hex('fine'));
+  });
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
