@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ChunkerParams } from '../../src/chunking/index.js';
 import { fail } from '../../src/errors.js';
-import type { ChunkHash } from '../../src/types.js';
 import { chunkFile, readSmallFiles, statFiles, type ChunkBlock, type ReadBatchResult, type SmallFileRequest } from './file-tasks.js';
 
 /** Blocks a chunk task may send before the main thread has taken them (memory: this x 4 MiB). */
@@ -27,7 +26,7 @@ export type WorkerReply =
   | { id: number; kind: 'block'; block: ChunkBlock }
   | { id: number; kind: 'error'; code: string | undefined; message: string };
 
-type ChunkedFile = { size: number; hash: ChunkHash };
+type ChunkedFile = { size: number };
 
 interface Pending {
   request: TaskRequest;

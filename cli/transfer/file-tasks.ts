@@ -139,17 +139,15 @@ export const BLOCK_BYTES = 4 * 1024 * 1024;
  * Stream one file through the chunker in BLOCK_BYTES reads, handing each block and its completed
  * chunks to `emit` (which may wait: that is the backpressure). Blocks are fresh buffers and the
  * chunker is told to let go of each one before it is emitted, so `emit` may transfer it.
+ * Only boundaries are found here (chunk hashes are ''): the receiver hashes the chunks and the
+ * whole file from the blocks, so cutting and hashing run on two threads.
  */
-export async function chunkFile(
-  path: string,
-  params: ChunkerParams,
-  emit: (block: ChunkBlock) => void | Promise<void>,
-): Promise<{ size: number; hash: ChunkHash }> {
+export async function chunkFile(path: string, params: ChunkerParams, emit: (block: ChunkBlock) => void | Promise<void>): Promise<{ size: number }> {
   const fd = openSync(path, 'r');
   try {
-    const chunker = new FileChunker(params);
+    const chunker = new FileChunker(params, { hash: false });
     for (;;) {
-      const buf = new Uint8Array(BLOCK_BYTES);
+      const buf = Buffer.allocUnsafeSlow(BLOCK_BYTES); // own memory (transferable), not zero-filled
       const n = readFully(fd, buf, 0, BLOCK_BYTES, chunker.size);
       if (n === 0) break;
       const data = n === BLOCK_BYTES ? buf : buf.subarray(0, n);
@@ -160,7 +158,7 @@ export async function chunkFile(
     }
     const last = describeChunks(chunker.finish(), undefined);
     if (last.chunks.length > 0) await emit({ block: new ArrayBuffer(0), bytes: 0, ...last });
-    return { size: chunker.size, hash: chunker.contentHash() };
+    return { size: chunker.size };
   } finally {
     closeSync(fd);
   }

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_CHUNKER_PARAMS, FileChunker, chunkerId, type Chunk, type ChunkerParams } from '../../src/chunking/index.js';
 import { DatactlError, fail } from '../../src/errors.js';
+import { Blake3Stream, blake3Hex } from '../../src/hash/blake3.js';
 import { parseBranchName, parseRepoName, parseRepoPath, type ChunkHash, type RepoPath } from '../../src/types.js';
 import type { ChunkRef, CommitChange, CommitResult, Manifest } from '../api-types.js';
 import type { DatactlClient } from '../client.js';
@@ -292,16 +293,21 @@ async function chunkLargeFile(
   progress: ProgressSink,
 ): Promise<Manifest> {
   const refs: Array<[ChunkHash, number]> = [];
+  // The worker only cuts; chunk and file hashes are computed here, in parallel with its next read.
+  const fileHasher = new Blake3Stream();
   const onBlock = async (b: ChunkBlock) => {
+    if (b.bytes > 0) fileHasher.update(new Uint8Array(b.block, 0, b.bytes));
     let spanning = 0;
     for (const c of b.chunks) {
       const bytes = c.at >= 0 ? new Uint8Array(b.block, c.at, c.size) : new Uint8Array(b.spanning[spanning++]!);
-      refs.push([c.hash, c.size]);
-      await uploader.add(c.hash, bytes, true);
+      const hash = blake3Hex(bytes);
+      refs.push([hash, c.size]);
+      await uploader.add(hash, bytes, true);
     }
     progress.advance(b.bytes);
   };
-  const { size, hash } = await pool.chunk(job.local, params, onBlock);
+  const { size } = await pool.chunk(job.local, params, onBlock);
+  const hash = fileHasher.digestHex();
   return { size, hash, chunker, chunks: refs };
 }
 

@@ -130,7 +130,8 @@ export async function planSources(options: PlanOptions): Promise<FileJob[]> {
     const fingerprint = { local: c.local, size, mtimeMs: group[o + 2]!, ctimeMs: group[o + 3]!, ino: group[o + 4]!, dev: group[o + 5]! };
     jobs.push({ local: c.local, dest: c.dest, size, fingerprint });
   }
-  rejectDuplicates(jobs);
+  // One directory source cannot map two files to one path; several sources can.
+  if (options.sources.length > 1) rejectDuplicates(jobs);
   return jobs;
 }
 

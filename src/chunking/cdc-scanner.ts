@@ -10,6 +10,7 @@
  *   L == maxSize:           cut
  */
 import { GEAR } from './gear.js';
+import { GEAR_ROLL_WASM } from './gear-roll-wasm.js';
 import { validateChunkerParams, type ChunkerParams } from './params.js';
 
 /** A left-shift gear hash forgets a byte after 32 shifts: h depends on exactly the last 32 bytes. */
@@ -26,6 +27,45 @@ export function highBitsMask(bits: number): number {
 export function chunkerMasks(avgSize: number): { strict: number; loose: number } {
   const bits = Math.round(Math.log2(avgSize));
   return { strict: highBitsMask(bits + 2), loose: highBitsMask(bits - 2) };
+}
+
+/** Bytes copied into the WebAssembly memory at a time; longer inputs are scanned in windows. */
+const WINDOW = 4 * 1024 * 1024;
+/** Where the scanned bytes start in that memory (the gear table fills the first 1 KiB). */
+const DATA_AT = 1024;
+const PAGE = 64 * 1024;
+
+interface Roller {
+  roll: (i: number, end: number, mask: number, h0: number) => number;
+  h: { value: number };
+  window: Uint8Array;
+}
+
+/** The slice of the WebAssembly JS API used here (the project's lib settings do not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: Record<string, unknown> };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/**
+ * The hot loop lives in WebAssembly (gear-roll.wat): measured ~4x the throughput of the same loop
+ * in JavaScript here. One instance per thread is enough: scan() is synchronous, so scanners never
+ * interleave their use of its memory.
+ */
+let roller: Roller | undefined;
+function getRoller(): Roller {
+  if (roller) return roller;
+  const instance = new wasm.Instance(new wasm.Module(GEAR_ROLL_WASM));
+  const memory = instance.exports['memory'] as { buffer: ArrayBuffer; grow(pages: number): number };
+  memory.grow(Math.ceil((DATA_AT + WINDOW) / PAGE) - memory.buffer.byteLength / PAGE);
+  new Int32Array(memory.buffer, 0, 256).set(GEAR);
+  roller = {
+    roll: instance.exports['roll'] as Roller['roll'],
+    h: instance.exports['h'] as { value: number },
+    window: new Uint8Array(memory.buffer, DATA_AT, WINDOW),
+  };
+  return roller;
 }
 
 /** Streaming boundary finder: keeps rolling state across scan() calls. */
@@ -52,12 +92,17 @@ export class CdcScanner {
   /** Feed the next bytes of the stream; returns cut positions (exclusive end offsets, relative to `data`, ascending) of every chunk that ends inside `data`. */
   scan(data: Uint8Array): number[] {
     const cuts: number[] = [];
-    const n = data.length;
-    let at = 0;
-    while (at < n) {
-      at = this.nextCut(data, at, n);
-      if (at < 0) break;
-      cuts.push(at);
+    const { window } = getRoller();
+    for (let offset = 0; offset < data.length; offset += WINDOW) {
+      const piece = data.subarray(offset, offset + WINDOW);
+      window.set(piece);
+      const n = piece.length;
+      let at = 0;
+      while (at < n) {
+        at = this.nextCut(piece, at, n);
+        if (at < 0) break;
+        cuts.push(offset + at);
+      }
     }
     return cuts;
   }
@@ -93,14 +138,14 @@ export class CdcScanner {
 
     const strictEnd = Math.min(this.avgSize - 1 - base, n);
     if (i < strictEnd) {
-      const cut = this.roll(data, i, strictEnd, this.maskStrict);
+      const cut = this.roll(i, strictEnd, this.maskStrict);
       if (cut >= 0) return this.cutAt(cut);
       i = strictEnd;
     }
 
     const looseEnd = Math.min(this.maxSize - 1 - base, n);
     if (i < looseEnd) {
-      const cut = this.roll(data, i, looseEnd, this.maskLoose);
+      const cut = this.roll(i, looseEnd, this.maskLoose);
       if (cut >= 0) return this.cutAt(cut);
       i = looseEnd;
     }
@@ -112,38 +157,15 @@ export class CdcScanner {
   }
 
   /**
-   * The hot loop: rolls data[i, end) into h, testing `mask` after each byte. Returns the index
-   * after the first byte whose hash has all mask bits clear, or -1 (with this.h saved) if none.
-   * Everything stays int32 (`| 0`, Int32Array table, negative int32 mask) so V8 never boxes h;
-   * unrolled by 8 because that measured ~1.6x faster than the plain loop in V8 (Node 20).
+   * Rolls data[i, end) into h, testing `mask` after each byte, in WebAssembly over the copy of
+   * this window that scan() placed in its memory. Returns the index after the first byte whose
+   * hash has all mask bits clear, or -1 (with this.h saved) if none.
    */
-  private roll(data: Uint8Array, i: number, end: number, mask: number): number {
-    const G = GEAR;
-    let h = this.h;
-    for (const end8 = end - 7; i < end8; i += 8) {
-      h = ((h << 1) + G[data[i]]) | 0;
-      if ((h & mask) === 0) return i + 1;
-      h = ((h << 1) + G[data[i + 1]]) | 0;
-      if ((h & mask) === 0) return i + 2;
-      h = ((h << 1) + G[data[i + 2]]) | 0;
-      if ((h & mask) === 0) return i + 3;
-      h = ((h << 1) + G[data[i + 3]]) | 0;
-      if ((h & mask) === 0) return i + 4;
-      h = ((h << 1) + G[data[i + 4]]) | 0;
-      if ((h & mask) === 0) return i + 5;
-      h = ((h << 1) + G[data[i + 5]]) | 0;
-      if ((h & mask) === 0) return i + 6;
-      h = ((h << 1) + G[data[i + 6]]) | 0;
-      if ((h & mask) === 0) return i + 7;
-      h = ((h << 1) + G[data[i + 7]]) | 0;
-      if ((h & mask) === 0) return i + 8;
-    }
-    for (; i < end; i++) {
-      h = ((h << 1) + G[data[i]]) | 0;
-      if ((h & mask) === 0) return i + 1;
-    }
-    this.h = h;
-    return -1;
+  private roll(i: number, end: number, mask: number): number {
+    const r = roller!;
+    const cut = r.roll(i, end, mask, this.h);
+    if (cut < 0) this.h = r.h.value;
+    return cut;
   }
 
   private cutAt(end: number): number {

@@ -27,7 +27,8 @@ export interface Chunk {
 export class FileChunker {
   private readonly scanner: CdcScanner;
   private readonly maxSize: number;
-  private readonly fileHasher = new Blake3Stream();
+  /** Absent when the caller hashes (options.hash false): chunk hashes are then ''. */
+  private readonly fileHasher: Blake3Stream | undefined;
   /** Bytes of the current chunk that came from earlier pushes; allocated on first need. */
   private carry: Uint8Array | undefined;
   private carryLen = 0;
@@ -37,7 +38,12 @@ export class FileChunker {
   private pushed = 0;
   private fileHash: ChunkHash | undefined;
 
-  constructor(params: ChunkerParams = DEFAULT_CHUNKER_PARAMS) {
+  /**
+   * With `hash: false` only boundaries are found: chunk hashes are '' and there is no content
+   * hash. A pipeline uses that to cut on one thread and hash on another.
+   */
+  constructor(params: ChunkerParams = DEFAULT_CHUNKER_PARAMS, options: { hash?: boolean } = {}) {
+    this.fileHasher = options.hash === false ? undefined : new Blake3Stream();
     const p = validateChunkerParams(params);
     this.scanner = new CdcScanner(p);
     this.maxSize = p.maxSize;
@@ -53,7 +59,7 @@ export class FileChunker {
     this.assertOpen('push');
     if (data.length === 0) return [];
     this.absorbTail();
-    this.fileHasher.update(data);
+    this.fileHasher?.update(data);
     this.pushed += data.length;
     const chunks: Chunk[] = [];
     let from = 0;
@@ -86,7 +92,7 @@ export class FileChunker {
     this.tail = undefined;
     this.carryLen = 0;
     this.scanner.reset();
-    this.fileHash = this.fileHasher.digestHex();
+    this.fileHash = this.fileHasher?.digestHex() ?? ('' as ChunkHash);
     return last ? [this.emit(last)] : [];
   }
 
@@ -115,7 +121,8 @@ export class FileChunker {
   }
 
   private emit(bytes: Uint8Array): Chunk {
-    const chunk = { hash: blake3Hex(bytes), size: bytes.length, offset: this.nextOffset, bytes };
+    const hash = this.fileHasher ? blake3Hex(bytes) : ('' as ChunkHash);
+    const chunk = { hash, size: bytes.length, offset: this.nextOffset, bytes };
     this.nextOffset += bytes.length;
     return chunk;
   }
