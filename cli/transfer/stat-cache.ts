@@ -9,18 +9,22 @@
  * Racy-clean files (modified within RACY_MS of the scan that recorded them) are never recorded, so
  * an edit in the same timestamp tick as a put cannot hide behind an unchanged fingerprint.
  *
- * One file per (server, repo, branch) under `<cache dir>/put-index/`: a header line, then one
- * tab-separated line per path, sorted. It is only a cache: unreadable or foreign content is
- * ignored, and it is replaced atomically (temp + rename).
+ * One file per (server, repo, branch) under `<cache dir>/put-index/`, a log: a magic line, then
+ * `<dest>\t<fingerprint>\t<chunker>\t<hash>\t<chunks>` entry lines (`<dest>\t-` forgets one)
+ * and `#head\t<commit>` lines. Entries take effect at the next head line, so a save cut short
+ * by a crash adds nothing. A put that changed few files appends its entries and the new head
+ * (O(changes), not O(files)); a put that cannot keep the old entries, or a log grown to twice its
+ * live entries, rewrites it (temp + rename). It is only a cache: unreadable content is ignored.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { blake3Hex } from '../../src/hash/blake3.js';
 import type { ChunkHash } from '../../src/types.js';
 import type { Manifest } from '../api-types.js';
 import { defaultCacheDir } from './cache.js';
 
-const MAGIC = 'datactl-put-index 1';
+const MAGIC = 'datactl-put-index 2';
+const HEAD = '#head';
 /** Wider than any file system's timestamp granularity (FAT: 2 s). */
 export const RACY_MS = 2000;
 
@@ -45,6 +49,10 @@ export class PutIndex {
     readonly head: string | null,
     /** dest path -> the rest of its line, parsed only when a fingerprint matches. */
     private readonly lines: Map<string, string>,
+    /** Lines in the file (entries, forgets, heads): when far above lines.size, rewrite. */
+    private readonly logLength: number,
+    /** The file ends with a head line: appending is safe (no orphaned entries to adopt). */
+    private readonly appendable = false,
   ) {}
 
   static pathFor(server: string, repo: string, branch: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -56,20 +64,39 @@ export class PutIndex {
     const text = await readFile(file, 'utf8').catch(() => '');
     const lines = new Map<string, string>();
     const firstEnd = text.indexOf('\n');
-    const header = (firstEnd < 0 ? '' : text.slice(0, firstEnd)).split('\t');
-    if (header[0] !== MAGIC || header.length !== 2) return new PutIndex(file, null, lines);
+    if (firstEnd < 0 || text.slice(0, firstEnd) !== MAGIC) return PutIndex.empty(file);
+    let head: string | null = null;
+    let pending: Array<[string, string]> = [];
+    let logLength = 0;
     for (let at = firstEnd + 1; at < text.length; ) {
-      let end = text.indexOf('\n', at);
-      if (end < 0) end = text.length;
+      const end = text.indexOf('\n', at);
+      if (end < 0) {
+        pending.push(['', '']); // a torn last line: never append after it
+        break;
+      }
       const tab = text.indexOf('\t', at);
-      if (tab > at && tab < end) lines.set(text.slice(at, tab), text.slice(tab + 1, end));
+      if (tab > at && tab < end) {
+        const key = text.slice(at, tab);
+        const rest = text.slice(tab + 1, end);
+        if (key === HEAD) {
+          for (const [dest, line] of pending) {
+            if (line === '-') lines.delete(dest);
+            else lines.set(dest, line);
+          }
+          pending = [];
+          head = rest === '-' ? null : rest;
+        } else {
+          pending.push([key, rest]);
+        }
+        logLength++;
+      }
       at = end + 1;
     }
-    return new PutIndex(file, header[1] === '-' ? null : header[1]!, lines);
+    return new PutIndex(file, head, lines, logLength, pending.length === 0);
   }
 
   static empty(file: string): PutIndex {
-    return new PutIndex(file, null, new Map());
+    return new PutIndex(file, null, new Map(), 0);
   }
 
   get size(): number {
@@ -96,27 +123,44 @@ export class PutIndex {
    * (the new head descends directly from the one they were recorded at), else `recorded` alone.
    */
   async save(head: string | null, recorded: Iterable<[string, IndexedFile]>, scanStartedMs: number, keepOld: boolean): Promise<void> {
-    const lines = keepOld ? new Map(this.lines) : new Map<string, string>();
+    const changed: string[] = [];
     for (const [dest, { fingerprint, manifest }] of recorded) {
       if (fingerprint.mtimeMs >= scanStartedMs - RACY_MS || /[\n\r]/.test(fingerprint.local)) {
-        lines.delete(dest); // racily clean (or unrecordable): read again next time
+        // Racily clean (or unrecordable): read again next time.
+        if (this.lines.has(dest)) changed.push(`${dest}\t-`);
         continue;
       }
-      lines.set(dest, `${fingerprintText(fingerprint)}\t${manifest.chunker}\t${manifest.hash}\t${encodeChunks(manifest)}`);
+      const line = `${fingerprintText(fingerprint)}\t${manifest.chunker}\t${manifest.hash}\t${encodeChunks(manifest)}`;
+      if (keepOld && this.lines.get(dest) === line) continue;
+      changed.push(`${dest}\t${line}`);
     }
-    const dests = [...lines.keys()].sort();
-    const body = [`${MAGIC}\t${head ?? '-'}`];
-    for (const dest of dests) body.push(`${dest}\t${lines.get(dest)!}`);
-    await mkdir(join(this.file, '..'), { recursive: true });
+    changed.push(`${HEAD}\t${head ?? '-'}`);
+    await mkdir(dirname(this.file), { recursive: true });
+    const live = keepOld ? this.lines.size + changed.length : changed.length;
+    if (keepOld && this.appendable && this.logLength + changed.length <= 2 * live) {
+      await appendFile(this.file, `${changed.join('\n')}\n`);
+      return;
+    }
+    // Rewrite: the old entries (when they still hold) with this put's on top, compacted.
+    const body = [MAGIC];
+    if (keepOld) {
+      const overridden = new Set(changed.map((l) => l.slice(0, l.indexOf('\t'))));
+      for (const [dest, line] of this.lines) if (!overridden.has(dest)) body.push(`${dest}\t${line}`);
+    }
+    for (const line of changed) if (line.startsWith(HEAD) || !line.endsWith('\t-')) body.push(line);
     const tmp = `${this.file}.${process.pid}.tmp`;
     await writeFile(tmp, `${body.join('\n')}\n`);
     await rename(tmp, this.file);
   }
 }
 
-/** Local paths may contain tabs or newlines in theory; such files are simply never matched. */
+/**
+ * Times as integer microseconds: printing a fractional double costs several times more than an
+ * integer, and this runs for every file of every put. (A change within the same microsecond as a
+ * recorded mtime is covered by the racy-clean rule.) Local paths with newlines are never recorded.
+ */
 function fingerprintText(fp: Fingerprint): string {
-  return `${fp.local}\t${fp.size}\t${fp.mtimeMs}\t${fp.ctimeMs}\t${fp.ino}\t${fp.dev}`;
+  return `${fp.local}\t${fp.size}\t${Math.round(fp.mtimeMs * 1000)}\t${Math.round(fp.ctimeMs * 1000)}\t${fp.ino}\t${fp.dev}`;
 }
 
 /** '' for an empty file or one chunk equal to the whole file (the common small-file case). */

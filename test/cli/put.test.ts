@@ -171,7 +171,30 @@ describe('the put index: unchanged files are neither read nor sent', () => {
     await writeFile(join(dir, 'put-index.tsv'), 'garbage\nmore garbage\n');
     const result = await put(root);
     expect(result).toMatchObject({ created: true, readFiles: 4 });
-    expect((await readFile(join(dir, 'put-index.tsv'), 'utf8')).split('\n')[0]).toMatch(/^datactl-put-index 1\t[0-9a-f]{64}$/);
+    const lines = (await readFile(join(dir, 'put-index.tsv'), 'utf8')).trimEnd().split('\n');
+    expect(lines[0]).toBe('datactl-put-index 2');
+    expect(lines.at(-1)).toBe(`#head\t${result.commit}`);
+    expect(lines).toHaveLength(1 + 4 + 1);
+  });
+});
+
+describe('the put index file', () => {
+  it('appends what a small change recorded, and a torn append counts for nothing', async () => {
+    const root = await makeTree(20);
+    await put(root);
+    const file = join(dir, 'put-index.tsv');
+    const before = await readFile(file, 'utf8');
+    await writeOld(join(root, 'd0', 'f0.txt'), 'edited\n');
+    const second = await put(root);
+    const after = await readFile(file, 'utf8');
+    expect(after.startsWith(before)).toBe(true);
+    expect(after.slice(before.length).trimEnd().split('\n')).toEqual([expect.stringMatching(/^\/t\/d0\/f0\.txt\t/), `#head\t${second.commit}`]);
+
+    // A crash between the entries and their head line: the entries must not count.
+    await writeFile(file, `${after}/t/d1/f1.txt\tforged\t1\t2\t3\t4\t5\tx\t${'0'.repeat(64)}\t\n`);
+    expect(await put(root)).toMatchObject({ created: false, readFiles: 0, unchangedFiles: 21 });
+    // ...nor be adopted by the next head line: that save rewrote the file instead of appending.
+    expect(await readFile(file, 'utf8')).not.toContain('forged');
   });
 });
 
