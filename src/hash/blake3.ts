@@ -17,6 +17,18 @@ export function blake3Hex(data: Uint8Array | string): ChunkHash {
   return native.blake3(typeof data === 'string' ? data : asBuffer(data)).toString('hex') as ChunkHash;
 }
 
+/**
+ * BLAKE3 of the concatenation of `parts`, without concatenating. One part takes the one-shot call;
+ * several stream through a hasher (measured ~25% slower per byte than one-shot when the parts
+ * start at arbitrary offsets, still far cheaper than copying them together first).
+ */
+export function blake3HexParts(parts: readonly Uint8Array[]): ChunkHash {
+  if (parts.length === 1) return blake3Hex(parts[0]!);
+  const hasher = new native.Blake3Hasher();
+  for (const part of parts) hasher.update(asBuffer(part));
+  return hasher.digest('hex') as ChunkHash;
+}
+
 /** Incremental hasher for whole-file content hashes. */
 export class Blake3Stream {
   private readonly hasher = new native.Blake3Hasher();

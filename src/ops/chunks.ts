@@ -4,13 +4,13 @@
  * what another repo holds.
  */
 import { fail } from '../errors.js';
-import { blake3Hex } from '../hash/blake3.js';
+import { blake3HexParts } from '../hash/blake3.js';
 import { keys } from '../meta/keys.js';
 import { requireRepo } from '../meta/records.js';
 import { MAX_CHUNK_BYTES } from '../objects/manifest.js';
 import { ChunkIngest, type IngestStats } from '../packs/chunk-ingest.js';
 import type { ChunkHash, RepoName } from '../types.js';
-import { decodeFrames } from '../wire/frames.js';
+import { decodeFrameParts } from '../wire/frames.js';
 import type { EngineContext } from './context.js';
 
 export const MAX_MISSING_QUERY = 100_000;
@@ -25,22 +25,24 @@ export async function missingChunks(ctx: EngineContext, repo: RepoName, hashes: 
 
 /**
  * Ingest a framed upload. Every chunk is hashed as it arrives; one mismatch or a cut-off body
- * rejects the whole request and nothing from it is indexed.
+ * rejects the whole request and nothing from it is indexed. Chunk bytes are never copied here:
+ * each chunk stays in the buffers it arrived in (as views) until its pack is written, so `body`
+ * must yield buffers its producer never reuses (socket reads are always fresh).
  */
 export async function uploadChunks(ctx: EngineContext, repo: RepoName, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<IngestStats> {
   await requireRepo(ctx.meta, repo);
   const ingest = new ChunkIngest(ctx.meta, ctx.store, repo, ctx.packTargetBytes);
   // Verified here rather than in the decoder: a mismatch in an upload is the client's error (422).
-  for await (const frame of decodeFrames(limitBytes(body, maxBytes), { verify: false, maxFrameBytes: MAX_CHUNK_BYTES })) {
-    if (frame.bytes.byteLength === 0) throw fail('E_BAD_REQUEST', `chunk ${frame.hash} is empty; empty chunks are never uploaded`);
-    const actual = blake3Hex(frame.bytes);
+  for await (const frame of decodeFrameParts(limitBytes(body, maxBytes), { maxFrameBytes: MAX_CHUNK_BYTES })) {
+    if (frame.length === 0) throw fail('E_BAD_REQUEST', `chunk ${frame.hash} is empty; empty chunks are never uploaded`);
+    const actual = blake3HexParts(frame.parts);
     if (actual !== frame.hash) {
       throw fail('E_CHUNK_HASH_MISMATCH', `chunk claimed as ${frame.hash} hashes to ${actual}; nothing from this upload was stored`, {
         claimed: frame.hash,
         actual,
       });
     }
-    await ingest.add(frame.hash, frame.bytes);
+    await ingest.addParts(frame.hash, frame.parts, frame.length);
   }
   return ingest.commit();
 }

@@ -18,6 +18,12 @@ import { PackWriter } from './pack-writer.js';
 const STAGE_BYTES = 2 * 1024 * 1024;
 const STAGE_CHUNKS = 512;
 
+interface StagedChunk {
+  hash: ChunkHash;
+  parts: readonly Uint8Array[];
+  length: number;
+}
+
 export interface IngestStats {
   received: number;
   stored: number;
@@ -27,7 +33,7 @@ export interface IngestStats {
 
 export class ChunkIngest {
   private readonly writer: PackWriter;
-  private staged: Array<[ChunkHash, Uint8Array]> = [];
+  private staged: StagedChunk[] = [];
   private stagedBytes = 0;
   private readonly seen = new Set<ChunkHash>();
   readonly stats: IngestStats = { received: 0, stored: 0, storedBytes: 0, deduplicated: 0 };
@@ -43,11 +49,16 @@ export class ChunkIngest {
 
   /** Add a chunk whose bytes were already verified against `hash`; keeps `bytes` by reference. */
   async add(hash: ChunkHash, bytes: Uint8Array): Promise<void> {
+    await this.addParts(hash, [bytes], bytes.byteLength);
+  }
+
+  /** Add a verified chunk given as views whose concatenation is its `length` bytes; kept by reference. */
+  async addParts(hash: ChunkHash, parts: readonly Uint8Array[], length: number): Promise<void> {
     this.stats.received++;
     if (this.seen.has(hash)) return;
     this.seen.add(hash);
-    this.staged.push([hash, bytes]);
-    this.stagedBytes += bytes.length;
+    this.staged.push({ hash, parts, length });
+    this.stagedBytes += length;
     if (this.stagedBytes >= STAGE_BYTES || this.staged.length >= STAGE_CHUNKS) await this.drain();
   }
 
@@ -68,16 +79,16 @@ export class ChunkIngest {
     this.staged = [];
     this.stagedBytes = 0;
     if (staged.length === 0) return;
-    const known = await this.meta.getMany(staged.map(([hash]) => keys.chunk(hash)));
+    const known = await this.meta.getMany(staged.map((c) => keys.chunk(c.hash)));
     for (let i = 0; i < staged.length; i++) {
-      const [hash, bytes] = staged[i]!;
+      const { hash, parts, length } = staged[i]!;
       if (known[i] !== undefined) {
         this.stats.deduplicated++;
         continue;
       }
       this.stats.stored++;
-      this.stats.storedBytes += bytes.length;
-      await this.writer.add(hash, bytes);
+      this.stats.storedBytes += length;
+      await this.writer.addParts(hash, parts, length);
     }
   }
 }

@@ -17,10 +17,13 @@ import { packKey, type ChunkLocation } from './chunk-location.js';
 export const DEFAULT_PACK_TARGET_BYTES = 16 * 1024 * 1024;
 
 export class PackWriter {
+  /** Every staged chunk's parts, flattened in order: the pack is their concatenation. */
   private parts: Uint8Array[] = [];
-  private hashes: ChunkHash[] = [];
+  private chunks: Array<[ChunkHash, number]> = [];
   private staged = new Set<ChunkHash>();
   private bytes = 0;
+  private retained = 0;
+  private lastBuffer: ArrayBufferLike | undefined;
   private readonly written: Array<[ChunkHash, ChunkLocation]> = [];
 
   constructor(
@@ -30,12 +33,22 @@ export class PackWriter {
 
   /** Stage a verified chunk (the bytes are kept by reference, not copied); flushes when the pack is full. */
   async add(hash: ChunkHash, bytes: Uint8Array): Promise<void> {
+    await this.addParts(hash, [bytes], bytes.byteLength);
+  }
+
+  /**
+   * Stage a verified chunk given as views whose concatenation is its `length` bytes (e.g. the
+   * socket buffers it arrived in), kept by reference. Views keep their whole buffers alive, so the
+   * pack is also flushed once those buffers add up to twice the target: small chunks scattered
+   * over many buffers (their neighbours deduplicated away) cannot pin more than that.
+   */
+  async addParts(hash: ChunkHash, parts: readonly Uint8Array[], length: number): Promise<void> {
     if (this.staged.has(hash)) return;
     this.staged.add(hash);
-    this.parts.push(bytes);
-    this.hashes.push(hash);
-    this.bytes += bytes.length;
-    if (this.bytes >= this.targetBytes) await this.flush();
+    for (const part of parts) this.keep(part);
+    this.chunks.push([hash, length]);
+    this.bytes += length;
+    if (this.bytes >= this.targetBytes || this.retained >= 2 * this.targetBytes) await this.flush();
   }
 
   get pendingBytes(): number {
@@ -44,18 +57,20 @@ export class PackWriter {
 
   /** Write the staged chunks as one durable pack object. */
   async flush(): Promise<void> {
-    if (this.parts.length === 0) return;
+    if (this.chunks.length === 0) return;
     const parts = this.parts;
-    const hashes = this.hashes;
+    const chunks = this.chunks;
     this.parts = [];
-    this.hashes = [];
+    this.chunks = [];
     this.bytes = 0;
-    const pack = packId(hashes, parts);
+    this.retained = 0;
+    this.lastBuffer = undefined;
+    const pack = packId(chunks);
     await this.store.put(packKey(pack), parts);
     let offset = 0;
-    for (let i = 0; i < parts.length; i++) {
-      this.written.push([hashes[i]!, { pack, offset, length: parts[i]!.length }]);
-      offset += parts[i]!.length;
+    for (const [hash, length] of chunks) {
+      this.written.push([hash, { pack, offset, length }]);
+      offset += length;
     }
   }
 
@@ -63,11 +78,20 @@ export class PackWriter {
   locations(): ReadonlyArray<[ChunkHash, ChunkLocation]> {
     return this.written;
   }
+
+  /** Stage one part; count its buffer once per run of parts from the same buffer (they arrive in order). */
+  private keep(part: Uint8Array): void {
+    if (part.byteLength === 0) return;
+    this.parts.push(part);
+    if (part.buffer === this.lastBuffer) return;
+    this.lastBuffer = part.buffer;
+    this.retained += part.buffer.byteLength;
+  }
 }
 
 /** `<hash> <length>\n` per chunk, hashed. */
-function packId(hashes: readonly ChunkHash[], parts: readonly Uint8Array[]): string {
+function packId(chunks: ReadonlyArray<[ChunkHash, number]>): string {
   let list = '';
-  for (let i = 0; i < hashes.length; i++) list += `${hashes[i]} ${parts[i]!.byteLength}\n`;
+  for (const [hash, length] of chunks) list += `${hash} ${length}\n`;
   return blake3Hex(list);
 }

@@ -53,7 +53,21 @@ export function encodeFrames(frames: readonly Frame[]): Buffer {
   return out;
 }
 
-/** A FIFO of byte buffers that hands out exact-length slices, copying only across boundaries. */
+/**
+ * A frame whose payload is left where it arrived: `parts` are views of the source buffers it spans,
+ * in order (their concatenation is the payload), never copies. They stay valid as long as nobody
+ * overwrites the source buffers; socket reads are fresh buffers, so that holds for request bodies.
+ */
+export interface FrameParts {
+  hash: ChunkHash;
+  parts: Uint8Array[];
+  /** Payload bytes: the sum of the parts' lengths. */
+  length: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A FIFO of byte buffers that hands out exact-length runs as views of the buffers they span. */
 class ByteQueue {
   private parts: Uint8Array[] = [];
   private first = 0; // index of the oldest unread part (no Array.shift: it is O(n))
@@ -66,20 +80,15 @@ class ByteQueue {
     this.length += part.byteLength;
   }
 
-  take(n: number): Uint8Array {
-    const part = this.parts[this.first];
-    if (part && part.byteLength - this.head >= n) {
-      const out = part.subarray(this.head, this.head + n);
-      this.advance(n);
-      return out;
-    }
-    const out = new Uint8Array(n);
-    for (let filled = 0; filled < n; ) {
-      const current = this.parts[this.first]!;
-      const piece = current.subarray(this.head, this.head + Math.min(n - filled, current.byteLength - this.head));
-      out.set(piece, filled);
-      filled += piece.byteLength;
-      this.advance(piece.byteLength);
+  /** The next `n` bytes as views, one per buffer they span; a whole buffer is handed out as itself. */
+  takeParts(n: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    while (n > 0) {
+      const part = this.parts[this.first]!;
+      const size = Math.min(n, part.byteLength - this.head);
+      out.push(size === part.byteLength ? part : part.subarray(this.head, this.head + size));
+      this.advance(size);
+      n -= size;
     }
     return out;
   }
@@ -88,6 +97,7 @@ class ByteQueue {
     this.length -= n;
     this.head += n;
     if (this.head < this.parts[this.first]!.byteLength) return;
+    this.parts[this.first] = EMPTY; // drop the reference now: a consumed buffer may be freed early
     this.first++;
     this.head = 0;
     if (this.first === this.parts.length) {
@@ -100,6 +110,18 @@ class ByteQueue {
   }
 }
 
+/** One contiguous payload: the part itself when there is one (no copy), else a concatenation. */
+function joinParts(parts: readonly Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
+
 export interface DecodeOptions {
   /** Re-hash every payload and throw E_CORRUPT_OBJECT on a mismatch (default true). */
   verify?: boolean;
@@ -108,13 +130,31 @@ export interface DecodeOptions {
 
 /**
  * Decode a framed byte stream. Payloads may alias the source buffers (zero copy when a frame
- * lies inside one buffer). A stream that ends mid-frame throws E_TRUNCATED_UPLOAD.
+ * lies inside one buffer; one spanning several is copied into its own buffer). A stream that ends
+ * mid-frame throws E_TRUNCATED_UPLOAD.
  */
 export async function* decodeFrames(
   source: AsyncIterable<Uint8Array>,
   options: DecodeOptions = {},
 ): AsyncGenerator<Frame> {
   const verify = options.verify ?? true;
+  for await (const { hash, parts, length } of decodeFrameParts(source, options)) {
+    const frame = { hash, bytes: joinParts(parts, length) };
+    if (verify) verifyFrame(frame);
+    yield frame;
+  }
+}
+
+/**
+ * Decode a framed byte stream without copying any payload: each frame comes as the views of the
+ * source buffers it spans (see FrameParts). Payloads are NOT verified; the caller hashes the parts
+ * (blake3HexParts) and decides what a mismatch means. Same limits and E_TRUNCATED_UPLOAD as
+ * decodeFrames.
+ */
+export async function* decodeFrameParts(
+  source: AsyncIterable<Uint8Array>,
+  options: Pick<DecodeOptions, 'maxFrameBytes'> = {},
+): AsyncGenerator<FrameParts> {
   const maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
   const queue = new ByteQueue();
   let pending: { hash: ChunkHash; length: number } | undefined;
@@ -123,12 +163,11 @@ export async function* decodeFrames(
     for (;;) {
       if (!pending) {
         if (queue.length < FRAME_HEADER_BYTES) break;
-        pending = readHeader(queue.take(FRAME_HEADER_BYTES), maxFrameBytes);
+        pending = readHeader(joinParts(queue.takeParts(FRAME_HEADER_BYTES), FRAME_HEADER_BYTES), maxFrameBytes);
       }
       if (queue.length < pending.length) break;
-      const frame = { hash: pending.hash, bytes: queue.take(pending.length) };
+      const frame = { hash: pending.hash, parts: queue.takeParts(pending.length), length: pending.length };
       pending = undefined;
-      if (verify) verifyFrame(frame);
       yield frame;
     }
   }

@@ -85,6 +85,31 @@ describe('chunk negotiation', () => {
     expect(await packFiles()).toEqual(before);
   });
 
+  it('stores chunks that arrive split across many network reads byte for byte', async () => {
+    const big = seededBytes(21, 3 * 1024 * 1024 + 5);
+    const c = [chunk('before the big one'), { hash: blake3Hex(big), bytes: big }, chunk('after it')];
+    const body = frames(c);
+    const pieces = Array.from({ length: Math.ceil(body.length / 50_000) }, (_, i) => body.subarray(i * 50_000, (i + 1) * 50_000));
+    const res = await rawUpload('alpha', pieces, false);
+    expect(res).toMatchObject({ status: 200 });
+    const read = await fetch(`${server.url}/v1/repos/alpha/chunks/read`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hashes: c.map((x) => x.hash) }),
+    });
+    expect(Buffer.from(await read.arrayBuffer()).equals(body)).toBe(true);
+  });
+
+  it('rejects a large chunk whose bytes do not match its hash, wherever the reads split it', async () => {
+    const big = seededBytes(22, 2 * 1024 * 1024);
+    const hash = blake3Hex(big);
+    const altered = Buffer.from(big);
+    altered[1_500_000]! ^= 1;
+    const body = frames([{ hash, bytes: altered }]);
+    const res = await rawUpload('alpha', [body.subarray(0, 70_000), body.subarray(70_000)], false);
+    expect(res).toMatchObject({ status: 422 });
+    expect(JSON.parse((res as { body: string }).body).error.details).toEqual({ claimed: hash, actual: blake3Hex(altered) });
+    expect(await missing('alpha', [hash])).toEqual([hash]);
+  });
+
   it('rejects a body that ends mid-frame with E_TRUNCATED_UPLOAD and indexes nothing', async () => {
     const c = chunk('will be cut');
     const body = frames([c]);
