@@ -9,13 +9,13 @@ import type { ChunkHash } from '../../src/types.js';
 import { TaskPool } from './pool.js';
 
 export interface UploaderOptions {
-  /** Flush a batch at this many bytes (default 4 MiB)... */
+  /** Flush a batch at this many bytes (default 16 MiB)... */
   batchBytes?: number;
-  /** ...or this many chunks (default 2048). */
+  /** ...or this many chunks (default 8192). */
   batchChunks?: number;
-  /** Upper bound of one upload request body (default 16 MiB). */
+  /** Upper bound of one upload request body (default 32 MiB). */
   requestBytes?: number;
-  /** Batches being checked/uploaded at once (default 4). */
+  /** Batches being checked/uploaded at once (default 3). */
   inFlight?: number;
 }
 
@@ -44,10 +44,12 @@ export class ChunkUploader {
     options: UploaderOptions = {},
   ) {
     this.opts = {
-      batchBytes: options.batchBytes ?? 4 * MiB,
-      batchChunks: options.batchChunks ?? 2048,
-      requestBytes: options.requestBytes ?? 16 * MiB,
-      inFlight: options.inFlight ?? 4,
+      // One request becomes one pack on the server, and each pack costs two disk flushes (file and
+      // directory; ~15-90 ms each on the disks measured): 16 MiB batches make 4x fewer than 4 MiB.
+      batchBytes: options.batchBytes ?? 16 * MiB,
+      batchChunks: options.batchChunks ?? 8192,
+      requestBytes: options.requestBytes ?? 32 * MiB, // a whole batch (16 MiB + its last chunk) in one request
+      inFlight: options.inFlight ?? 3,
     };
     this.pool = new TaskPool(this.opts.inFlight);
   }

@@ -62,14 +62,21 @@ export class ChunkIngest {
     if (this.stagedBytes >= STAGE_BYTES || this.staged.length >= STAGE_CHUNKS) await this.drain();
   }
 
-  /** Write remaining chunks, then index everything in one synced batch. */
+  /**
+   * Write remaining chunks (each pack fsynced, see the store), then index everything in one batch.
+   * The batch is not synced on its own: the packs it points to are already durable, so the worst a
+   * power loss can do is drop index entries, which no durable commit can refer to yet (a commit's
+   * own synced batch flushes LevelDB's sequential log, these entries included). A client whose
+   * entries were lost gets E_CHUNKS_MISSING at commit and uploads them again. Skipping this sync
+   * saves one disk flush per upload request (~10 ms each here).
+   */
   async commit(): Promise<IngestStats> {
     await this.drain();
     await this.writer.flush();
     const ops: MetaOp[] = [];
     for (const [hash, loc] of this.writer.locations()) ops.push({ type: 'put', key: keys.chunk(hash), value: encodeLocation(loc) });
     for (const hash of this.seen) ops.push({ type: 'put', key: keys.repoChunk(this.repo, hash), value: '' });
-    await this.meta.batch(ops, { sync: true });
+    await this.meta.batch(ops, { sync: false });
     return this.stats;
   }
 
