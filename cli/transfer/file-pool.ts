@@ -80,10 +80,13 @@ export class FilePool {
     return this.submit({ id: this.nextId++, kind: 'read', files, params }) as Promise<ReadBatchResult>;
   }
 
-  /** Chunk one file; `onBlock` gets each block in order and the next is read while it runs. */
+  /**
+   * Chunk one file; `onBlock` gets each block in order and the next is read while it runs. The
+   * block's memory is reused once onBlock resolves: copy whatever must outlive the call.
+   */
   async chunk(path: string, params: ChunkerParams, onBlock: (block: ChunkBlock) => Promise<void>): Promise<ChunkedFile> {
     try {
-      if (this.slots.length === 0) return await chunkFile(path, params, onBlock);
+      if (this.slots.length === 0) return await chunkFile(path, params, onBlock, true);
       return (await this.submit({ id: this.nextId++, kind: 'chunk', path, params }, onBlock)) as ChunkedFile;
     } catch (err) {
       throw readError(path, err);
@@ -118,7 +121,9 @@ export class FilePool {
       // Acknowledged once taken, so the worker reads ahead a bounded amount.
       task.chain = (task.chain ?? Promise.resolve()).then(async () => {
         await task.onBlock!(m.block);
-        slot.worker.postMessage({ kind: 'credit' });
+        // onBlock copied what it keeps: the block goes back to be read into again.
+        const block = m.block.block;
+        slot.worker.postMessage({ kind: 'credit', block }, block.byteLength > 0 ? [block] : []);
       });
       // A consumer that failed will never ack again: the worker would wait forever, so retire it.
       task.chain.catch((err: Error) => {

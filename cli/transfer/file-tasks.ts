@@ -136,24 +136,45 @@ export interface ChunkBlock {
 export const BLOCK_BYTES = 4 * 1024 * 1024;
 
 /**
+ * Block buffers of this thread that may be read into again. Recycling them (the main thread sends
+ * each block back once its chunks are copied out) keeps a large put's memory flat; fresh 4 MiB
+ * buffers per block left RSS to the allocator and the garbage collector.
+ */
+const spareBlocks: Uint8Array[] = [];
+
+export function recycleBlock(block: ArrayBuffer): void {
+  if (block.byteLength === BLOCK_BYTES && spareBlocks.length < 8) spareBlocks.push(new Uint8Array(block));
+}
+
+/**
  * Stream one file through the chunker in BLOCK_BYTES reads, handing each block and its completed
  * chunks to `emit` (which may wait: that is the backpressure). Blocks are fresh buffers and the
  * chunker is told to let go of each one before it is emitted, so `emit` may transfer it.
  * Only boundaries are found here (chunk hashes are ''): the receiver hashes the chunks and the
  * whole file from the blocks, so cutting and hashing run on two threads.
  */
-export async function chunkFile(path: string, params: ChunkerParams, emit: (block: ChunkBlock) => void | Promise<void>): Promise<{ size: number }> {
+export async function chunkFile(
+  path: string,
+  params: ChunkerParams,
+  emit: (block: ChunkBlock) => void | Promise<void>,
+  /** The block is free again once `emit` resolves (inline use); otherwise it comes back via recycleBlock. */
+  reuseAfterEmit = false,
+): Promise<{ size: number }> {
   const fd = openSync(path, 'r');
   try {
     const chunker = new FileChunker(params, { hash: false });
     for (;;) {
-      const buf = Buffer.allocUnsafeSlow(BLOCK_BYTES); // own memory (transferable), not zero-filled
+      const buf = spareBlocks.pop() ?? Buffer.allocUnsafeSlow(BLOCK_BYTES); // own memory (transferable), not zero-filled
       const n = readFully(fd, buf, 0, BLOCK_BYTES, chunker.size);
-      if (n === 0) break;
+      if (n === 0) {
+        spareBlocks.push(buf);
+        break;
+      }
       const data = n === BLOCK_BYTES ? buf : buf.subarray(0, n);
-      const out = describeChunks(chunker.push(data), buf.buffer);
+      const out = describeChunks(chunker.push(data), buf.buffer as ArrayBuffer);
       chunker.release();
-      await emit({ block: buf.buffer, bytes: n, ...out });
+      await emit({ block: buf.buffer as ArrayBuffer, bytes: n, ...out });
+      if (reuseAfterEmit) recycleBlock(buf.buffer as ArrayBuffer);
       if (n < BLOCK_BYTES) break;
     }
     const last = describeChunks(chunker.finish(), undefined);

@@ -4,7 +4,7 @@
  * run at most CHUNK_BLOCKS_AHEAD blocks ahead of the main thread's acknowledgements.
  */
 import { parentPort } from 'node:worker_threads';
-import { chunkFile, readSmallFiles, statFiles, type ChunkBlock } from './file-tasks.js';
+import { chunkFile, readSmallFiles, recycleBlock, statFiles, type ChunkBlock } from './file-tasks.js';
 import type { TaskRequest, WorkerReply } from './file-pool.js';
 import { CHUNK_BLOCKS_AHEAD } from './file-pool.js';
 
@@ -16,8 +16,9 @@ let wakeOnCredit: (() => void) | undefined;
 
 const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-port.on('message', (message: TaskRequest | { kind: 'credit' }) => {
+port.on('message', (message: TaskRequest | { kind: 'credit'; block?: ArrayBuffer }) => {
   if (message.kind === 'credit') {
+    if (message.block) recycleBlock(message.block);
     credits++;
     wakeOnCredit?.();
     wakeOnCredit = undefined;

@@ -276,7 +276,7 @@ async function takeSmallBatch(
     const chunks: Array<[ChunkHash, number]> = f.chunks ?? (f.size === 0 ? [] : [[f.hash, f.size]]);
     let at = 0;
     for (const [hash, size] of chunks) {
-      await uploader.add(hash, bytes.subarray(at, at + size), true);
+      await uploader.add(hash, bytes.subarray(at, at + size));
       at += size;
     }
     progress.advance(f.size);
@@ -302,7 +302,7 @@ async function chunkLargeFile(
       const bytes = c.at >= 0 ? new Uint8Array(b.block, c.at, c.size) : new Uint8Array(b.spanning[spanning++]!);
       const hash = blake3Hex(bytes);
       refs.push([hash, c.size]);
-      await uploader.add(hash, bytes, true);
+      await uploader.add(hash, bytes);
     }
     progress.advance(b.bytes);
   };
@@ -315,16 +315,14 @@ async function chunkLargeFile(
 async function chunkStream(source: AsyncIterable<Uint8Array>, params: ChunkerParams, uploader: ChunkUploader, progress: ProgressSink): Promise<Manifest> {
   const chunker = new FileChunker(params);
   const refs: [ChunkHash, number][] = [];
-  // Stream reads yield fresh buffers, so a chunk inside the pushed buffer is kept by reference;
-  // one assembled across pushes lives in the chunker's reusable buffer and must be copied.
-  const take = async (chunks: Chunk[], pushed?: Uint8Array) => {
+  const take = async (chunks: Chunk[]) => {
     for (const c of chunks) {
       refs.push([c.hash, c.size]);
-      await uploader.add(c.hash, c.bytes, pushed !== undefined && c.bytes.buffer === pushed.buffer);
+      await uploader.add(c.hash, c.bytes);
     }
   };
   for await (const data of source) {
-    await take(chunker.push(data), data);
+    await take(chunker.push(data));
     progress.advance(data.byteLength);
   }
   await take(chunker.finish());
