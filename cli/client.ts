@@ -10,6 +10,7 @@ import type {
   DeliveryList,
   CommitList,
   Commit,
+  CommitChange,
   CommitRequest,
   CommitResult,
   DiffResult,
@@ -33,6 +34,7 @@ import type {
   InspectFileResult,
 } from './api-types.js';
 import { decodeFrames, type DecodeOptions, type Frame } from '../src/wire/frames.js';
+import { commitStreamBody, NDJSON_CONTENT_TYPE } from './commit-stream.js';
 import { DEFAULT_SERVER_URL } from './defaults.js';
 import { readBody, Transport, type TransportOptions } from './http.js';
 
@@ -186,6 +188,23 @@ export class DatactlClient {
   // Writes
   commit(repo: string, request: CommitRequest): Promise<CommitResult> {
     return this.http.json({ method: 'POST', path: `${repoPath(repo)}/commits`, json: request });
+  }
+
+  /**
+   * The same commit for any number of changes: sent as NDJSON, each line made from `changes` as the
+   * request is written (memory stays bounded on both sides). Never retried: the body is consumed.
+   */
+  commitStream(
+    repo: string,
+    header: Omit<CommitRequest, 'changes'>,
+    changes: Iterable<CommitChange> | AsyncIterable<CommitChange>,
+  ): Promise<CommitResult> {
+    return this.http.json({
+      method: 'POST',
+      path: `${repoPath(repo)}/commits`,
+      headers: { 'content-type': NDJSON_CONTENT_TYPE },
+      body: commitStreamBody(header, changes),
+    });
   }
 
   /** Upload one file's raw bytes; the server chunks it and commits (any size, streamed). */

@@ -43,3 +43,16 @@ export class Blake3Stream {
 
 /** BLAKE3 of the empty input: the content hash of an empty file. */
 export const EMPTY_HASH = blake3Hex(new Uint8Array(0));
+
+const shortHasher = new native.Blake3Hasher();
+
+/**
+ * BLAKE3 of a string's UTF-8, for the many short encodings hashed into ids (manifests, trees):
+ * a reused hasher answers hex directly, with no Buffer per call, which measured ~2x faster than
+ * blake3Hex on 250-byte strings. Synchronous, so reuse never interleaves.
+ */
+export function blake3HexOfString(text: string): ChunkHash {
+  shortHasher.reset();
+  shortHasher.update(text);
+  return shortHasher.digest('hex') as ChunkHash;
+}

@@ -1,7 +1,7 @@
 /** MetaStore on LevelDB (`level` / classic-level), utf8 keys and values. */
 import { Level } from 'level';
 import { fail } from '../errors.js';
-import type { KeyRange, MetaOp, MetaStore } from './meta-store.js';
+import type { KeyRange, MetaBatch, MetaOp, MetaStore } from './meta-store.js';
 
 export class LevelMetaStore implements MetaStore {
   private constructor(private readonly db: Level<string, string>) {}
@@ -37,6 +37,17 @@ export class LevelMetaStore implements MetaStore {
       else batch.del(op.key);
     }
     await batch.write({ sync: opts.sync ?? true });
+  }
+
+  openBatch(): MetaBatch {
+    const batch = this.db.batch();
+    return {
+      put: (key, value) => void batch.put(key, value),
+      del: (key) => void batch.del(key),
+      write: (opts = {}) => batch.write({ sync: opts.sync ?? true }),
+      // An open batch stays attached to the db until closed.
+      discard: () => void batch.close().catch(() => undefined),
+    };
   }
 
   async *entries(range: KeyRange): AsyncIterable<[string, string]> {

@@ -4,6 +4,15 @@
  */
 export type MetaOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
 
+export interface MetaBatch {
+  put(key: string, value: string): void;
+  del(key: string): void;
+  /** Sync is the default, as for MetaStore.batch; an empty batch writes nothing. Not usable afterwards. */
+  write(opts?: { sync?: boolean }): Promise<void>;
+  /** Drop the batch unwritten (every opened batch is either written or discarded). */
+  discard(): void;
+}
+
 export interface KeyRange {
   gte: string;
   lt: string;
@@ -23,6 +32,11 @@ export interface MetaStore {
    * so a commit acknowledged to a client survives a crash.
    */
   batch(ops: readonly MetaOp[], opts?: { sync?: boolean }): Promise<void>;
+  /**
+   * A batch filled op by op, each op copied out of the JS heap as it is added (so a writer of many
+   * records holds none of them); write() applies every op or none, like batch().
+   */
+  openBatch(): MetaBatch;
   /** Entries in the range, ascending by key (descending with `reverse`). */
   entries(range: KeyRange): AsyncIterable<[key: string, value: string]>;
   /** Delete every key in [gte, lt). Not atomic with other writes; used for repo deletion only. */

@@ -5,8 +5,8 @@
 import { fail } from '../errors.js';
 import { commitId, type Commit } from '../objects/commit.js';
 import { objectId } from '../objects/canonical.js';
-import { encodeManifest, type Manifest } from '../objects/manifest.js';
-import { decodeTree, EMPTY_TREE, EMPTY_TREE_ID, encodeTree, type Tree } from '../objects/tree.js';
+import type { Manifest } from '../objects/manifest.js';
+import { decodeTree, EMPTY_TREE, EMPTY_TREE_ID, type Tree } from '../objects/tree.js';
 import type { BranchName, CommitId, RepoName } from '../types.js';
 import { keys } from './keys.js';
 import type { MetaOp, MetaStore } from './meta-store.js';
@@ -67,12 +67,14 @@ export function putCommitOp(repo: RepoName, commit: Commit): MetaOp {
   return { type: 'put', key: keys.commit(repo, commit.id), value: JSON.stringify(commit) };
 }
 
-export function putTreeOp(id: string, tree: Tree): MetaOp {
-  return { type: 'put', key: keys.tree(id), value: encodeTree(tree) };
+/** `body` is the tree's encoding the caller hashed into `id` (encoded once per commit, not twice). */
+export function putTreeOp(id: string, body: string): MetaOp {
+  return { type: 'put', key: keys.tree(id), value: body };
 }
 
-export function putManifestOp(id: string, manifest: Manifest): MetaOp {
-  return { type: 'put', key: keys.manifest(id), value: encodeManifest(manifest) };
+/** `body` is the manifest's encoding the caller hashed into `id`. */
+export function putManifestOp(id: string, body: string): MetaOp {
+  return { type: 'put', key: keys.manifest(id), value: body };
 }
 
 export async function getManifest(meta: MetaStore, id: string): Promise<Manifest> {

@@ -2,7 +2,7 @@
  * Canonical JSON: object keys sorted, no whitespace, so one value has exactly one encoding and a
  * BLAKE3 of it is a stable identity (commit ids, tree ids, manifest ids).
  */
-import { blake3Hex } from '../hash/blake3.js';
+import { blake3HexOfString } from '../hash/blake3.js';
 
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
@@ -21,5 +21,5 @@ function sortKeys(value: unknown): unknown {
 
 /** BLAKE3 of the canonical encoding, prefixed with a type tag so a tree can never equal a commit. */
 export function objectId(type: 'commit' | 'tree' | 'manifest', body: string): string {
-  return blake3Hex(`${type} ${Buffer.byteLength(body)}\0${body}`);
+  return blake3HexOfString(`${type} ${Buffer.byteLength(body)}\0${body}`);
 }

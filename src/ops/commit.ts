@@ -3,27 +3,28 @@
  * any lock; then, under the repo lock, the head is compared with the one built on (compare-and-
  * swap). If it moved: a caller that named an expected parent gets 409, anyone else has the changes
  * re-applied on the new head, so concurrent writers never lose each other's commits.
+ *
+ * Changes arrive as an iterable (a parsed JSON array) or an async iterable (lines of a streamed
+ * body) and are read once, in groups (stage-changes.ts); the re-apply needs only the edit trie.
  */
 import { fail } from '../errors.js';
 import { makeCommit, type Commit } from '../objects/commit.js';
-import { manifestId, type Manifest } from '../objects/manifest.js';
-import { EMPTY_TREE_ID, type Tree } from '../objects/tree.js';
-import { keys } from '../meta/keys.js';
+import { EMPTY_TREE_ID } from '../objects/tree.js';
 import type { MetaOp } from '../meta/meta-store.js';
-import {
-  getBranch, putBranchOp, putCommitOp, putManifestOp, putTreeOp, requireCommit, requireRepo, type BranchRecord,
-} from '../meta/records.js';
-import type { BranchName, ChunkHash, CommitId, RepoName, RepoPath } from '../types.js';
+import { getBranch, putBranchOp, putCommitOp, putTreeOp, requireCommit, requireRepo, type BranchRecord } from '../meta/records.js';
+import type { BranchName, CommitId, RepoName } from '../types.js';
 import { repoLockKey, type EngineContext } from './context.js';
-import { gateCommit } from './contracts.js';
-import { applyEdits, buildEditTrie, type TreeEdit } from './tree-edit.js';
+import { stageChanges, type Change, type StagedChanges } from './stage-changes.js';
+import { RecordWriter } from './record-writer.js';
+import { applyEdits } from './tree-edit.js';
 
-export type Change = { op: 'put'; path: RepoPath; manifest: Manifest } | { op: 'delete'; path: RepoPath };
+export type { Change } from './stage-changes.js';
 
 export interface CommitRequest {
   repo: RepoName;
   branch: BranchName;
-  changes: readonly Change[];
+  /** Read once, lazily: an array, or a stream of parsed lines whose errors reject the commit. */
+  changes: Iterable<Change> | AsyncIterable<Change>;
   message: string;
   author: string;
   metadata?: Record<string, unknown>;
@@ -44,39 +45,46 @@ const MAX_ATTEMPTS = 50;
 
 export async function commitChanges(ctx: EngineContext, req: CommitRequest): Promise<CommitResult> {
   await requireRepo(ctx.meta, req.repo);
-  const manifests = new Map<string, Manifest>();
-  const edits: TreeEdit[] = req.changes.map((c) => {
-    if (c.op === 'delete') return c;
-    const id = manifestId(c.manifest);
-    manifests.set(id, c.manifest);
-    return { op: 'put', path: c.path, size: c.manifest.size, hash: c.manifest.hash, manifest: id };
-  });
-  const trie = buildEditTrie(edits);
-  await requireChunksPresent(ctx, req.repo, manifests.values());
-  const gate = await gateCommit(ctx, req.repo, req.branch, req.changes.flatMap((c) => (c.op === 'put' ? [c] : [])));
-  // A warn-mode contract marks the commit itself (and so every event about it).
-  const metadata = gate.warnings.length > 0 ? { ...req.metadata, contractWarnings: gate.warnings } : req.metadata;
+  // Checked again under the lock; checking first spares reading a long stream that must fail.
+  await currentBranch(ctx, req);
+  const records = new RecordWriter(ctx.meta);
+  try {
+    return await stageAndApply(ctx, req, records);
+  } finally {
+    records.discard();
+  }
+}
 
+async function stageAndApply(ctx: EngineContext, req: CommitRequest, records: RecordWriter): Promise<CommitResult> {
+  const staged = await stageChanges(ctx, req, records);
+  // A warn-mode contract marks the commit itself (and so every event about it).
+  const metadata = staged.warnings.length > 0 ? { ...req.metadata, contractWarnings: staged.warnings } : req.metadata;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const branch = await getBranch(ctx.meta, req.repo, req.branch);
-    if (!branch && req.createBranch === false) {
-      throw fail('E_BRANCH_NOT_FOUND', `branch "${req.branch}" not found in repo "${req.repo}"`, { repo: req.repo, branch: req.branch });
-    }
+    const branch = await currentBranch(ctx, req);
     const head = branch?.head ?? null;
-    checkExpectedParent(req, head);
     const base = head ? await requireCommit(ctx.meta, req.repo, head) : null;
-    const written = new Map<string, Tree>();
-    const root = await applyEdits(ctx.trees, base?.tree ?? EMPTY_TREE_ID, trie, written);
+    const root = await applyEdits(ctx.trees, base?.tree ?? EMPTY_TREE_ID, staged.trie, (id, body) => records.add(putTreeOp(id, body)));
+    await records.settle(); // outside the lock: only the last, partly filled batch is written under it
     const outcome = await ctx.locks.run(repoLockKey(req.repo), async () => {
       const current = await getBranch(ctx.meta, req.repo, req.branch);
       if ((current?.head ?? null) !== head || (current === undefined) !== (branch === undefined)) return 'moved' as const;
       await requireRepo(ctx.meta, req.repo);
-      return writeCommit(ctx, { ...req, metadata }, { branch, base, root, written, manifests, extraOps: gate.ops });
+      return writeCommit(ctx, { ...req, metadata }, { branch, base, root, staged, records });
     });
     if (outcome !== 'moved') return outcome;
     if (req.parent !== undefined) checkExpectedParent(req, (await getBranch(ctx.meta, req.repo, req.branch))?.head ?? null);
   }
   throw fail('E_CONFLICT', `branch "${req.branch}" kept moving; gave up after ${MAX_ATTEMPTS} attempts`);
+}
+
+/** The branch as it is now, if the request may be applied to it (404 when it must exist, 409 on another parent). */
+async function currentBranch(ctx: EngineContext, req: CommitRequest): Promise<BranchRecord | undefined> {
+  const branch = await getBranch(ctx.meta, req.repo, req.branch);
+  if (!branch && req.createBranch === false) {
+    throw fail('E_BRANCH_NOT_FOUND', `branch "${req.branch}" not found in repo "${req.repo}"`, { repo: req.repo, branch: req.branch });
+  }
+  checkExpectedParent(req, branch?.head ?? null);
+  return branch;
 }
 
 function checkExpectedParent(req: CommitRequest, head: CommitId | null): void {
@@ -92,13 +100,16 @@ interface Built {
   branch: BranchRecord | undefined;
   base: Commit | null;
   root: string;
-  written: Map<string, Tree>;
-  manifests: Map<string, Manifest>;
-  /** Derived records written with the commit (Parquet metadata). */
-  extraOps: MetaOp[];
+  staged: StagedChanges;
+  /** Its records not yet written go in the commit's batch. */
+  records: RecordWriter;
 }
 
-/** Runs under the repo lock with the head verified unchanged: one synced batch, all or nothing. */
+/**
+ * Runs under the repo lock with the head verified unchanged: one synced batch, all or nothing. It
+ * completes the batch of records still unwritten; the earlier records are on disk already
+ * (content-addressed, referenced by nothing before this batch; see record-writer.ts).
+ */
 async function writeCommit(ctx: EngineContext, req: CommitRequest, b: Built): Promise<CommitResult> {
   const createdAt = ctx.now().toISOString();
   const branchRecord: BranchRecord = b.branch ?? { name: req.branch, head: null, createdAt };
@@ -108,7 +119,7 @@ async function writeCommit(ctx: EngineContext, req: CommitRequest, b: Built): Pr
     ops.push(...(ctx.options.onBranchOps?.({ repo: req.repo, branch: req.branch, event: 'created', head: null }) ?? []));
   }
   if (b.root === (b.base?.tree ?? EMPTY_TREE_ID)) {
-    await ctx.meta.batch(ops, { sync: true });
+    await b.records.writeWith(ops);
     if (ops.length > 0) ctx.options.afterWrite?.();
     return { created: false, commit: b.base, branch: branchRecord };
   }
@@ -120,35 +131,13 @@ async function writeCommit(ctx: EngineContext, req: CommitRequest, b: Built): Pr
     createdAt,
     metadata: req.metadata ?? {},
   });
-  for (const [id, tree] of b.written) ops.push(putTreeOp(id, tree));
-  for (const [id, manifest] of b.manifests) ops.push(putManifestOp(id, manifest));
-  ops.push(...b.extraOps);
   ops.push(putCommitOp(req.repo, commit));
   const moved: BranchRecord = { ...branchRecord, head: commit.id };
   ops.push(putBranchOp(req.repo, moved));
-  ops.push(...(ctx.options.onCommitOps?.({ repo: req.repo, branch: req.branch, commit, changes: summarize(req.changes) }) ?? []));
-  await ctx.meta.batch(ops, { sync: true });
+  const hookInput = { repo: req.repo, branch: req.branch, commit, changes: b.staged.listed, changeCount: b.staged.count };
+  ops.push(...(ctx.options.onCommitOps?.(hookInput) ?? []));
+  await b.records.writeWith(ops);
   ctx.options.afterWrite?.();
   return { created: true, commit, branch: moved };
 }
 
-function summarize(changes: readonly Change[]) {
-  return changes.map((c) => (c.op === 'put' ? { op: c.op, path: c.path, size: c.manifest.size, hash: c.manifest.hash } : { op: c.op, path: c.path }));
-}
-
-const MISSING_REPORT_LIMIT = 100;
-
-/** Every chunk a manifest names must be one this repo uploaded or referenced. */
-async function requireChunksPresent(ctx: EngineContext, repo: RepoName, manifests: Iterable<Manifest>): Promise<void> {
-  const unique = new Set<ChunkHash>();
-  for (const m of manifests) for (const [hash] of m.chunks) unique.add(hash);
-  const hashes = [...unique];
-  const present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
-  const missing = hashes.filter((_, i) => present[i] === undefined);
-  if (missing.length > 0) {
-    throw fail('E_CHUNKS_MISSING', `${missing.length} chunk(s) referenced by the commit are not in repo "${repo}"; upload them first`, {
-      missing: missing.slice(0, MISSING_REPORT_LIMIT),
-      count: missing.length,
-    });
-  }
-}

@@ -13,9 +13,16 @@ export interface CommitHookInput {
   repo: RepoName;
   branch: BranchName;
   commit: Commit;
-  /** Paths changed by the commit, for event payloads. */
-  changes: ReadonlyArray<{ op: 'put' | 'delete'; path: string; size?: number; hash?: string }>;
+  /**
+   * The first changes of the request (at most 100, in request order): a commit may carry millions,
+   * and event payloads are rebuilt from the commit's diff at delivery anyway.
+   */
+  changes: ReadonlyArray<CommitHookChange>;
+  /** How many changes the request had in all. */
+  changeCount: number;
 }
+
+export type CommitHookChange = { op: 'put' | 'delete'; path: string; size?: number; hash?: string };
 
 export interface EngineOptions {
   meta: MetaStore;

@@ -7,7 +7,7 @@ import { fail } from '../errors.js';
 import { keys } from '../meta/keys.js';
 import type { MetaOp } from '../meta/meta-store.js';
 import { requireBranch, requireRepo } from '../meta/records.js';
-import { manifestId, type Manifest } from '../objects/manifest.js';
+import type { Manifest } from '../objects/manifest.js';
 import { checkContract, globMatch, parseContract, type SchemaContract } from '../parquet/index.js';
 import type { BranchName, RepoName } from '../types.js';
 import type { EngineContext } from './context.js';
@@ -60,35 +60,74 @@ export async function deleteContract(ctx: EngineContext, repo: RepoName, branch:
   await ctx.meta.batch([{ type: 'del', key }], { sync: true });
 }
 
-export interface GateResult {
-  /** Parquet metadata records to write with the commit. */
-  ops: MetaOp[];
-  /** Violations of `warn` contracts, file by file. */
-  warnings: string[];
+/** A put the gate may inspect: its manifest id is computed once, by the commit. */
+export interface GatedPut {
+  path: string;
+  manifestId: string;
+  manifest: Manifest;
 }
 
-/** Inspect the Parquet files a commit puts and apply the branch's contracts. */
-export async function gateCommit(
-  ctx: EngineContext, repo: RepoName, branch: BranchName, puts: ReadonlyArray<{ path: string; manifest: Manifest }>,
-): Promise<GateResult> {
-  const rules = await listContracts(ctx, repo, branch);
-  const result: GateResult = { ops: [], warnings: [] };
-  const violations: string[] = [];
-  for (const put of puts) {
-    const matching = rules.filter((r) => globMatch(r.path, put.path));
-    if (!isParquetPath(put.path) && matching.length === 0) continue;
-    const id = manifestId(put.manifest);
-    const { info, fresh } = await parquetInfoFor(ctx, id, put.manifest);
-    if (fresh) result.ops.push(parquetInfoOp(id, info));
-    for (const rule of matching) {
-      const found = checkContract(rule.contract, info, put.path);
-      (rule.mode === 'enforce' ? violations : result.warnings).push(...found);
+/** Findings listed per commit; past this only a count, so 100k bad files give a readable error. */
+const MAX_LISTED_FINDINGS = 1000;
+
+/**
+ * The commit-time gate, fed group by group as a commit's changes stream in. Only Parquet paths and
+ * paths matching a contract glob are inspected (from the footer, or the `q:` record of content seen
+ * before), so what it keeps is the findings, never the puts.
+ */
+export class ContractGate {
+  private readonly violations = new Findings();
+  private readonly warnings = new Findings();
+
+  private constructor(
+    private readonly ctx: EngineContext,
+    private readonly branch: BranchName,
+    private readonly rules: readonly ContractRule[],
+  ) {}
+
+  static async open(ctx: EngineContext, repo: RepoName, branch: BranchName): Promise<ContractGate> {
+    return new ContractGate(ctx, branch, await listContracts(ctx, repo, branch));
+  }
+
+  /** Check one group of puts (their chunks must be present); returns the Parquet metadata records to write. */
+  async check(puts: Iterable<GatedPut>): Promise<MetaOp[]> {
+    const ops: MetaOp[] = [];
+    for (const put of puts) {
+      const matching = this.rules.filter((r) => globMatch(r.path, put.path));
+      if (!isParquetPath(put.path) && matching.length === 0) continue;
+      const { info, fresh } = await parquetInfoFor(this.ctx, put.manifestId, put.manifest);
+      if (fresh) ops.push(parquetInfoOp(put.manifestId, info));
+      for (const rule of matching) {
+        (rule.mode === 'enforce' ? this.violations : this.warnings).add(checkContract(rule.contract, info, put.path));
+      }
+    }
+    return ops;
+  }
+
+  /** Throws E_CONTRACT_VIOLATION for any `enforce` violation; otherwise the `warn` findings for the commit's metadata. */
+  finish(): string[] {
+    const violations = this.violations.list();
+    if (violations.length > 0) {
+      throw fail('E_CONTRACT_VIOLATION', `commit rejected by schema contracts on branch "${this.branch}":\n${violations.map((v) => `  ${v}`).join('\n')}`, {
+        violations,
+      });
+    }
+    return this.warnings.list();
+  }
+}
+
+class Findings {
+  private readonly listed: string[] = [];
+  private more = 0;
+
+  add(found: readonly string[]): void {
+    for (const f of found) {
+      if (this.listed.length < MAX_LISTED_FINDINGS) this.listed.push(f);
+      else this.more++;
     }
   }
-  if (violations.length > 0) {
-    throw fail('E_CONTRACT_VIOLATION', `commit rejected by schema contracts on branch "${branch}":\n${violations.map((v) => `  ${v}`).join('\n')}`, {
-      violations,
-    });
+
+  list(): string[] {
+    return this.more > 0 ? [...this.listed, `... and ${this.more} more`] : this.listed;
   }
-  return result;
 }

@@ -1,0 +1,93 @@
+/** DatactlClient.commitStream: a commit of any size as NDJSON, against a real server. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommitChange } from '../../cli/api-types.js';
+import { DatactlClient } from '../../cli/client.js';
+import { commitStreamBody } from '../../cli/commit-stream.js';
+import { chunkerId, DEFAULT_CHUNKER_PARAMS } from '../../src/chunking/index.js';
+import { DatactlError } from '../../src/errors.js';
+import { blake3Hex } from '../../src/hash/blake3.js';
+import { encodeFrame } from '../../src/wire/frames.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { chunkBytes } from '../helpers/upload.js';
+
+let server: TestServer;
+let client: DatactlClient;
+const FILES = 20_000;
+const DIRS = 20;
+const text = (i: number) => `file number ${i}\n`;
+const path = (i: number) => `/d${i % DIRS}/f${i}.txt`;
+
+/** A file under the minimum chunk size is one chunk whose hash is the file's. */
+function put(i: number): CommitChange {
+  const bytes = Buffer.from(text(i));
+  const hash = blake3Hex(bytes);
+  return { op: 'put', path: path(i), manifest: { size: bytes.length, hash, chunker: chunkerId(DEFAULT_CHUNKER_PARAMS), chunks: [[hash, bytes.length]] } };
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  client = new DatactlClient({ baseUrl: server.url });
+  await client.createRepo('stream');
+  const frames = Array.from({ length: FILES }, (_, i) => encodeFrame(blake3Hex(Buffer.from(text(i))), Buffer.from(text(i)))).flat();
+  await client.uploadChunks('stream', frames);
+});
+afterAll(() => server.close());
+
+describe('commitStream', () => {
+  it(`commits ${FILES} files made lazily by an async generator`, async () => {
+    let made = 0;
+    async function* changes(): AsyncGenerator<CommitChange> {
+      for (let i = 0; i < FILES; i++, made++) yield put(i);
+    }
+    const result = await client.commitStream('stream', { branch: 'main', message: 'many', author: 'test' }, changes());
+    expect(made).toBe(FILES);
+    expect(result.created).toBe(true);
+    expect(result.commit).toMatchObject({ message: 'many', author: 'test', parents: [] });
+    const root = await client.listTree('stream', 'main');
+    expect(root.entries).toHaveLength(DIRS);
+    expect(root.entries.reduce((n, e) => n + e.size, 0)).toBe(Array.from({ length: FILES }, (_, i) => text(i).length).reduce((a, b) => a + b));
+    const dir = await client.listTree('stream', 'main', { path: '/d7', limit: 5000 });
+    expect(dir.entries).toHaveLength(FILES / DIRS);
+    expect((await client.stat('stream', 'main', path(12_347))).entry).toMatchObject({ size: text(12_347).length, hash: blake3Hex(Buffer.from(text(12_347))) });
+  });
+
+  it('gives the same tree as commit() for the same changes, from a plain array', async () => {
+    const changes: CommitChange[] = [put(1), put(2), put(30)];
+    const viaJson = await client.commit('stream', { branch: 'json', message: 'm', author: 'a', changes });
+    const viaStream = await client.commitStream('stream', { branch: 'ndjson', message: 'm', author: 'a' }, changes);
+    expect(viaStream.commit!.tree).toBe(viaJson.commit!.tree);
+  });
+
+  it('rejects with the server error, and moves nothing', async () => {
+    const before = (await client.getBranch('stream', 'main')).head;
+    const ghost = chunkBytes(Buffer.from('not uploaded')).manifest;
+    const err = await client
+      .commitStream('stream', { branch: 'main', message: 'm', author: 'a' }, [{ op: 'delete', path: '/d1' }, { op: 'put', path: '/ghost', manifest: ghost }])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatactlError);
+    expect(err).toMatchObject({ code: 'E_CHUNKS_MISSING', details: { status: 422, count: 1 } });
+    expect((await client.getBranch('stream', 'main')).head).toBe(before);
+  });
+
+  it('sends an expected parent in the header line: 409 when the branch moved', async () => {
+    const err = await client
+      .commitStream('stream', { branch: 'main', message: 'm', author: 'a', parent: null }, [{ op: 'delete', path: '/d1' }])
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_CONFLICT', details: { status: 409 } });
+  });
+});
+
+describe('the NDJSON body', () => {
+  it('is made in bounded pieces: the header line first, then one line per change', async () => {
+    const pieces: string[] = [];
+    for await (const piece of commitStreamBody({ branch: 'b', message: 'm', author: 'a' }, Array.from({ length: 5000 }, (_, i) => put(i)))) {
+      pieces.push(Buffer.from(piece).toString('utf8'));
+    }
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(257 * 1024);
+    const lines = pieces.join('').split('\n');
+    expect(lines).toHaveLength(5002); // header, 5000 changes, and the final newline's empty tail
+    expect(JSON.parse(lines[0]!)).toEqual({ branch: 'b', message: 'm', author: 'a' });
+    expect(JSON.parse(lines[4000]!)).toEqual(put(3999));
+  });
+});
