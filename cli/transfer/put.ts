@@ -210,14 +210,18 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
   let result: CommitResult | undefined;
   if (hashes.some((h) => h !== undefined)) {
     const parent = options.parent !== undefined ? options.parent : mode === 'skip' ? plan.head : undefined;
-    result = await client.commit(repo, {
-      branch,
-      message: options.message ?? defaultMessage(jobs, plan.path),
-      author: options.author ?? defaultAuthor(),
-      ...(parent !== undefined ? { parent } : {}),
-      ...(options.metadata ? { metadata: options.metadata } : {}),
-      changes: [...sent()],
-    });
+    // Streamed as NDJSON, lines made as the body is sent: 100k changes never sit in memory as JSON.
+    result = await client.commitStream(
+      repo,
+      {
+        branch,
+        message: options.message ?? defaultMessage(jobs, plan.path),
+        author: options.author ?? defaultAuthor(),
+        ...(parent !== undefined ? { parent } : {}),
+        ...(options.metadata ? { metadata: options.metadata } : {}),
+      },
+      sent(),
+    );
   }
   const newHead = result ? (result.commit?.id ?? null) : plan.head;
   if (index) {

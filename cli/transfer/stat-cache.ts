@@ -16,7 +16,7 @@
  * (O(changes), not O(files)); a put that cannot keep the old entries, or a log grown to twice its
  * live entries, rewrites it (temp + rename). It is only a cache: unreadable content is ignored.
  */
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { blake3Hex } from '../../src/hash/blake3.js';
 import type { ChunkHash } from '../../src/types.js';
@@ -123,33 +123,54 @@ export class PutIndex {
    * (the new head descends directly from the one they were recorded at), else `recorded` alone.
    */
   async save(head: string | null, recorded: Iterable<[string, IndexedFile]>, scanStartedMs: number, keepOld: boolean): Promise<void> {
-    const changed: string[] = [];
-    for (const [dest, { fingerprint, manifest }] of recorded) {
-      if (fingerprint.mtimeMs >= scanStartedMs - RACY_MS || /[\n\r]/.test(fingerprint.local)) {
-        // Racily clean (or unrecordable): read again next time.
-        if (this.lines.has(dest)) changed.push(`${dest}\t-`);
-        continue;
-      }
-      const line = `${fingerprintText(fingerprint)}\t${manifest.chunker}\t${manifest.hash}\t${encodeChunks(manifest)}`;
-      if (keepOld && this.lines.get(dest) === line) continue;
-      changed.push(`${dest}\t${line}`);
-    }
-    changed.push(`${HEAD}\t${head ?? '-'}`);
     await mkdir(dirname(this.file), { recursive: true });
-    const live = keepOld ? this.lines.size + changed.length : changed.length;
-    if (keepOld && this.appendable && this.logLength + changed.length <= 2 * live) {
+    const headLine = `${HEAD}\t${head ?? '-'}`;
+    const lines = function* (index: PutIndex): Generator<string> {
+      for (const [dest, { fingerprint, manifest }] of recorded) {
+        if (fingerprint.mtimeMs >= scanStartedMs - RACY_MS || /[\n\r]/.test(fingerprint.local)) {
+          // Racily clean (or unrecordable): read again next time.
+          if (keepOld && index.lines.has(dest)) yield `${dest}\t-`;
+          continue;
+        }
+        const line = `${fingerprintText(fingerprint)}\t${manifest.chunker}\t${manifest.hash}\t${encodeChunks(manifest)}`;
+        if (!keepOld || index.lines.get(dest) !== line) yield `${dest}\t${line}`;
+      }
+    };
+    // A fresh index is written straight from `recorded` (100k entries never pile up in memory).
+    if (!keepOld) return this.rewrite([lines(this), [headLine]]);
+    const changed = [...lines(this), headLine];
+    if (this.appendable && this.logLength + changed.length <= 2 * (this.lines.size + changed.length)) {
       await appendFile(this.file, `${changed.join('\n')}\n`);
       return;
     }
-    // Rewrite: the old entries (when they still hold) with this put's on top, compacted.
-    const body = [MAGIC];
-    if (keepOld) {
-      const overridden = new Set(changed.map((l) => l.slice(0, l.indexOf('\t'))));
-      for (const [dest, line] of this.lines) if (!overridden.has(dest)) body.push(`${dest}\t${line}`);
-    }
-    for (const line of changed) if (line.startsWith(HEAD) || !line.endsWith('\t-')) body.push(line);
+    // Compact: the old entries this put did not replace, then this put's.
+    const replaced = new Set(changed.map((l) => l.slice(0, l.indexOf('\t'))));
+    const kept = function* (index: PutIndex): Generator<string> {
+      for (const [dest, line] of index.lines) if (!replaced.has(dest)) yield `${dest}\t${line}`;
+    };
+    await this.rewrite([kept(this), changed]);
+  }
+
+  /** Write the file anew (temp + rename) in ~1 MiB pieces, dropping forget lines. */
+  private async rewrite(sources: Iterable<string>[]): Promise<void> {
     const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, `${body.join('\n')}\n`);
+    const out = await open(tmp, 'w');
+    try {
+      let piece = `${MAGIC}\n`;
+      for (const source of sources) {
+        for (const line of source) {
+          if (!line.startsWith(HEAD) && line.endsWith('\t-')) continue;
+          piece += `${line}\n`;
+          if (piece.length >= 1 << 20) {
+            await out.write(piece);
+            piece = '';
+          }
+        }
+      }
+      await out.write(piece);
+    } finally {
+      await out.close();
+    }
     await rename(tmp, this.file);
   }
 }
