@@ -42,11 +42,14 @@ interface Slot {
   busy: Pending | undefined;
 }
 
-/** Default worker count: the cores, less the one the main thread uploads from; at least 1, at most 4. */
+/**
+ * Default worker count: the cores less the one the main thread uploads from, but at least 2 (stat
+ * and small-file reads are syscall-bound and overlap well even on 2 cores), at most 4.
+ */
 export function defaultWorkerCount(env: NodeJS.ProcessEnv = process.env): number {
   const configured = env['DATACTL_WORKERS'];
   if (configured !== undefined && /^\d+$/.test(configured)) return Math.min(Number(configured), 16);
-  return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+  return Math.max(2, Math.min(4, os.availableParallelism() - 1));
 }
 
 export class FilePool {

@@ -46,7 +46,7 @@ export interface PutFilesOptions {
    * directory. `false` reads every file and records nothing.
    */
   index?: string | false;
-  /** Worker threads for reading and chunking (default: cores - 1, 1..4; $DATACTL_WORKERS). */
+  /** Worker threads for reading and chunking (default: cores - 1, 2..4; $DATACTL_WORKERS, 0 = none). */
   workers?: number;
 }
 

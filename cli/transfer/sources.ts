@@ -86,28 +86,37 @@ export async function planSources(options: PlanOptions): Promise<FileJob[]> {
   const multiple = options.sources.length > 1;
   const statMany = options.statMany ?? (async (paths: string[]) => statFiles(paths));
   const candidates: Candidate[] = [];
+  // stat requests go out while the walk continues, a group at a time, so the two overlap.
+  const groups: Promise<Float64Array>[] = [];
+  const pathsToStat: string[] = [];
+  const submit = (all: boolean) => {
+    while (pathsToStat.length >= STAT_GROUP || (all && pathsToStat.length > 0)) groups.push(statMany(pathsToStat.splice(0, STAT_GROUP)));
+  };
+  const add = (c: Candidate) => {
+    candidates.push(c);
+    if (c.local === STDIN) return;
+    pathsToStat.push(c.local);
+    if (pathsToStat.length >= STAT_GROUP) submit(false);
+  };
   for (const local of options.sources) {
     if (local === STDIN) {
-      candidates.push({ local, dest: destinationFor(options.dest, 'stdin', local, multiple), given: true });
+      add({ local, dest: destinationFor(options.dest, 'stdin', local, multiple), given: true });
       continue;
     }
     const [kind] = statFiles([local]);
     if (kind === FileKind.Missing) throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(local)}: ENOENT`, { local });
     if (kind === FileKind.Other) throw fail('E_BAD_REQUEST', `${JSON.stringify(local)} is not a regular file or directory`, { local });
     if (kind === FileKind.File) {
-      candidates.push({ local, dest: destinationFor(options.dest, 'file', local, multiple), given: true });
+      add({ local, dest: destinationFor(options.dest, 'file', local, multiple), given: true });
       continue;
     }
     if (!options.recursive) {
       throw fail('E_BAD_REQUEST', `${JSON.stringify(local)} is a directory; use -r to put it recursively`, { local });
     }
     const base = destinationFor(options.dest, 'dir', local, multiple);
-    walk(local, base === '/' ? '' : base, candidates, options.onSkip);
+    walk(local, base === '/' ? '' : base, add, options.onSkip);
   }
-
-  const paths = candidates.filter((c) => c.local !== STDIN).map((c) => c.local);
-  const groups: Promise<Float64Array>[] = [];
-  for (let i = 0; i < paths.length; i += STAT_GROUP) groups.push(statMany(paths.slice(i, i + STAT_GROUP)));
+  submit(true);
   const stats = await Promise.all(groups);
 
   const jobs: FileJob[] = [];
@@ -152,13 +161,13 @@ function rejectDuplicates(jobs: readonly FileJob[]): void {
  * List the entries under `dir` recursively (sorted by name at every level) as candidates; what a
  * symlink points to is decided by the stat that follows. `destDir` is the repo directory ('' = root).
  */
-function walk(dir: string, destDir: string, out: Candidate[], onSkip: PlanOptions['onSkip']): void {
+function walk(dir: string, destDir: string, out: (c: Candidate) => void, onSkip: PlanOptions['onSkip']): void {
   const entries = readdirSync(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const local = `${dir}/${e.name}`;
     if (e.isDirectory()) walk(local, `${destDir}/${e.name}`, out, onSkip);
-    else if (e.isFile() || e.isSymbolicLink()) out.push({ local, dest: parseRepoPath(`${destDir}/${e.name}`), given: false });
+    else if (e.isFile() || e.isSymbolicLink()) out({ local, dest: parseRepoPath(`${destDir}/${e.name}`), given: false });
     else onSkip?.(local, 'not a regular file');
   }
 }
