@@ -18,8 +18,8 @@ export type RepoPath = Brand<string, 'RepoPath'>;
 // Names are safe in URLs, LevelDB keys (':' is the key separator) and file systems.
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const HEX64_RE = /^[0-9a-f]{64}$/;
-const MAX_PATH_BYTES = 4096;
-const MAX_SEGMENT_BYTES = 255;
+export const MAX_PATH_BYTES = 4096;
+export const MAX_SEGMENT_BYTES = 255;
 
 function checkName(kind: 'repo' | 'branch', value: unknown): string {
   if (typeof value !== 'string' || !NAME_RE.test(value) || value.endsWith('.lock') || value.includes('..')) {

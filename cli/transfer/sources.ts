@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fail } from '../../src/errors.js';
-import { parseRepoPath, type RepoPath } from '../../src/types.js';
+import { MAX_PATH_BYTES, MAX_SEGMENT_BYTES, parseRepoPath, type RepoPath } from '../../src/types.js';
 import { FileKind, STAT_FIELDS, statFiles } from './file-tasks.js';
 import type { Fingerprint } from './stat-cache.js';
 
@@ -158,6 +158,19 @@ function rejectDuplicates(jobs: readonly FileJob[]): void {
 }
 
 /**
+ * `destDir/name` for a name straight from readdir (never '', '.', '..' or containing '/'): the
+ * common case skips the full path parse, which was a tenth of a 100k-file put's planning time.
+ */
+function childPath(destDir: string, name: string): RepoPath {
+  const path = `${destDir}/${name}`;
+  if (PLAIN_NAME.test(name) && name.length <= MAX_SEGMENT_BYTES / 3 && path.length <= MAX_PATH_BYTES / 3) return path as RepoPath;
+  return parseRepoPath(path);
+}
+
+// eslint-disable-next-line no-control-regex
+const PLAIN_NAME = /^[^\x00-\x1f\x7f\\]+$/;
+
+/**
  * List the entries under `dir` recursively (sorted by name at every level) as candidates; what a
  * symlink points to is decided by the stat that follows. `destDir` is the repo directory ('' = root).
  */
@@ -167,7 +180,7 @@ function walk(dir: string, destDir: string, out: (c: Candidate) => void, onSkip:
   for (const e of entries) {
     const local = `${dir}/${e.name}`;
     if (e.isDirectory()) walk(local, `${destDir}/${e.name}`, out, onSkip);
-    else if (e.isFile() || e.isSymbolicLink()) out({ local, dest: parseRepoPath(`${destDir}/${e.name}`), given: false });
+    else if (e.isFile() || e.isSymbolicLink()) out({ local, dest: childPath(destDir, e.name), given: false });
     else onSkip?.(local, 'not a regular file');
   }
 }
