@@ -101,7 +101,8 @@ async function openSession(options: DatactlOptions, dir: string): Promise<Sessio
   let version = 0;
   const cli = (args: string[], label?: string) => {
     const prof = options.profileDir && label ? ['--cpu-prof', '--cpu-prof-dir', join(options.profileDir, `client-${label}`)] : [];
-    return runTimed(process.execPath, [...prof, options.bin, '--json', '--server', server.url, ...args]);
+    // The CLI's caches (the put index) live with the session, not in the user's ~/.cache.
+    return runTimed(process.execPath, [...prof, options.bin, '--json', '--server', server.url, ...args], { env: { DATACTL_CACHE_DIR: join(dir, 'cli-cache') } });
   };
   await cli(['repo', 'create', REPO]);
 
