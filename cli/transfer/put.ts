@@ -101,7 +101,8 @@ export async function putFiles(client: DatactlClient, options: PutFilesOptions):
     try {
       return await run(index === undefined ? 'off' : canSkip ? 'skip' : 'reuse');
     } catch (err) {
-      if (!(err instanceof DatactlError) || index === undefined) throw err;
+      // A retry re-reads its sources: impossible for stdin, which the first attempt consumed.
+      if (!(err instanceof DatactlError) || index === undefined || jobs.some((j) => j.local === STDIN)) throw err;
       // The head moved under a put that skipped files: send every file (manifests still reused).
       if (canSkip && err.code === 'E_CONFLICT' && options.parent === undefined) return await run('reuse');
       // Reused manifests name chunks the repo does not have (it was deleted and recreated): read everything.
