@@ -8,6 +8,7 @@ import { context } from './context.js';
 interface GetOptions {
   output?: string;
   recursive?: boolean;
+  fsync?: boolean;
 }
 
 export function registerGet(program: Command): void {
@@ -19,6 +20,7 @@ export function registerGet(program: Command): void {
     .argument('<repo@ref:/path>', 'what to fetch; REF may be a branch, a commit id (prefix), with ~N or ^')
     .option('-o, --output <path>', 'write here (a directory\'s contents go under it); "-" is stdout')
     .option('-r, --recursive', 'download a directory recursively')
+    .option('--fsync', 'fsync each file before renaming it into place (durable across a power loss; slower)')
     .action(async (spec: string, opts: GetOptions, cmd: Command) => {
       const ctx = context(cmd);
       const src = parseRefSpec(spec, 'require');
@@ -35,6 +37,7 @@ export function registerGet(program: Command): void {
           path: src.path!,
           ...(opts.output !== undefined ? { output: opts.output } : {}),
           recursive: opts.recursive === true,
+          fsync: opts.fsync === true,
           progress: bar,
         });
         bar.end();

@@ -24,8 +24,8 @@ const FLUSH_BYTES = 1024 * 1024;
 
 export interface FileSinkOptions {
   /**
-   * fsync the file and its directory (default true). Batched small-file downloads turn it off:
-   * one fsync per file would dominate, and a crash only costs re-downloading.
+   * fsync the file and its directory before the rename (default false: downloads are verified
+   * before the rename either way, and a crash only costs re-downloading; see TreeDownloadTuning).
    */
   fsync?: boolean;
 }
@@ -33,7 +33,7 @@ export interface FileSinkOptions {
 export async function openFileSink(target: string, options: FileSinkOptions = {}): Promise<Sink> {
   const temp = tempPathFor(target);
   const handle = await open(temp, 'wx');
-  return new FileSink(target, temp, handle, options.fsync ?? true);
+  return new FileSink(target, temp, handle, options.fsync ?? false);
 }
 
 class FileSink implements Sink {
