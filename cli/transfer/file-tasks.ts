@@ -45,7 +45,7 @@ export interface ReadFileResult {
   offset: number;
   size: number;
   hash: ChunkHash;
-  /** Chunk boundaries when the file is more than one chunk: [hash, size, offset in the file]. */
+  /** Chunk boundaries when the file is more than one chunk: [hash, size] in file order. */
   chunks?: Array<[ChunkHash, number]>;
   /** A file that grew after it was stat'ed is read separately into its own buffer. */
   own?: ArrayBuffer;
