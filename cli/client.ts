@@ -173,8 +173,10 @@ export class DatactlClient {
     return this.http.json({ method: 'POST', path: `${repoPath(repo)}/chunks/missing`, json: { hashes }, idempotent: true });
   }
 
-  /** Upload encoded chunk frames (see frames.ts). Idempotent by content, so it is retried. */
-  /** Upload framed chunks; `frames` may be the frame parts (headers and payloads) to send without concatenating. */
+  /**
+   * Upload framed chunks (see frames.ts); `frames` may be the frame parts (headers and payloads) to
+   * send without concatenating. Idempotent by content, so it is retried.
+   */
   uploadChunks(repo: string, frames: Uint8Array | readonly Uint8Array[]): Promise<UploadChunksResult> {
     return this.http.json({ method: 'POST', path: `${repoPath(repo)}/chunks`, body: frames, idempotent: true });
   }

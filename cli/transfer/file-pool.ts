@@ -1,6 +1,6 @@
 /**
  * Worker threads for the file work of a put (file-tasks.ts): stat, read+hash small files, chunk
- * large ones. The main thread keeps the network; the workers keep the disk and the CPU-heavy
+ * large ones; and of a get (write-tasks.ts): verify and write small files. The main thread keeps the network; the workers keep the disk and the CPU-heavy
  * chunking and hashing, so both proceed at once. With 0 workers (or when the compiled worker
  * script is absent, as under a TypeScript test runner without a build) the same functions run
  * inline, with identical results.
@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { ChunkerParams } from '../../src/chunking/index.js';
 import { fail } from '../../src/errors.js';
 import { chunkFile, readSmallFiles, statFiles, type ChunkBlock, type ReadBatchResult, type SmallFileRequest } from './file-tasks.js';
+import { writeSmallFiles, type WriteBatch, type WriteBatchResult } from './write-tasks.js';
 
 /** Blocks a chunk task may send before the main thread has taken them (memory: this x 4 MiB). */
 export const CHUNK_BLOCKS_AHEAD = 3;
@@ -19,7 +20,8 @@ export const CHUNK_BLOCKS_AHEAD = 3;
 export type TaskRequest =
   | { id: number; kind: 'stat'; paths: string[] }
   | { id: number; kind: 'read'; files: SmallFileRequest[]; params: ChunkerParams }
-  | { id: number; kind: 'chunk'; path: string; params: ChunkerParams };
+  | { id: number; kind: 'chunk'; path: string; params: ChunkerParams }
+  | { id: number; kind: 'write'; batch: WriteBatch };
 
 export type WorkerReply =
   | { id: number; kind: 'done'; result: unknown }
@@ -35,6 +37,8 @@ interface Pending {
   onBlock?: (block: ChunkBlock) => Promise<void>;
   /** Blocks are handed to onBlock one after another, in file order, even when several arrived. */
   chain?: Promise<void>;
+  /** Buffers moved (not copied) to the worker with the request. */
+  transfer?: ArrayBuffer[];
 }
 
 interface Slot {
@@ -83,6 +87,12 @@ export class FilePool {
     return this.submit({ id: this.nextId++, kind: 'read', files, params }) as Promise<ReadBatchResult>;
   }
 
+  /** Verify and write a batch of downloaded small files; the batch's buffer is transferred. */
+  writeSmall(batch: WriteBatch): Promise<WriteBatchResult> {
+    if (this.slots.length === 0) return Promise.resolve().then(() => writeSmallFiles(batch));
+    return this.submit({ id: this.nextId++, kind: 'write', batch }, undefined, [batch.buffer]) as Promise<WriteBatchResult>;
+  }
+
   /**
    * Chunk one file; `onBlock` gets each block in order and the next is read while it runs. The
    * block's memory is reused once onBlock resolves: copy whatever must outlive the call.
@@ -101,10 +111,10 @@ export class FilePool {
     this.slots.length = 0;
   }
 
-  private submit(request: TaskRequest, onBlock?: Pending['onBlock']): Promise<unknown> {
+  private submit(request: TaskRequest, onBlock?: Pending['onBlock'], transfer?: ArrayBuffer[]): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, resolve, reject, ...(onBlock ? { onBlock } : {}) });
+      this.queue.push({ request, resolve, reject, ...(onBlock ? { onBlock } : {}), ...(transfer ? { transfer } : {}) });
       this.dispatch();
     });
   }
@@ -113,7 +123,7 @@ export class FilePool {
     for (const slot of this.slots) {
       if (slot.busy || this.queue.length === 0) continue;
       slot.busy = this.queue.shift()!;
-      slot.worker.postMessage(slot.busy.request);
+      slot.worker.postMessage(slot.busy.request, slot.busy.transfer ?? []);
     }
   }
 

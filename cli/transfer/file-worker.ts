@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { chunkFile, readSmallFiles, recycleBlock, statFiles, type ChunkBlock } from './file-tasks.js';
 import type { TaskRequest, WorkerReply } from './file-pool.js';
+import { writeSmallFiles } from './write-tasks.js';
 import { CHUNK_BLOCKS_AHEAD } from './file-pool.js';
 
 const port = parentPort!;
@@ -43,6 +44,8 @@ async function run(task: TaskRequest): Promise<void> {
       const result = readSmallFiles(task.files, task.params);
       const owned = result.files.flatMap((f) => (f.own ? [f.own] : []));
       reply({ id: task.id, kind: 'done', result }, [result.buffer, ...owned]);
+    } else if (task.kind === 'write') {
+      reply({ id: task.id, kind: 'done', result: writeSmallFiles(task.batch) });
     } else {
       credits = CHUNK_BLOCKS_AHEAD;
       const result = await chunkFile(task.path, task.params, async (block: ChunkBlock) => {

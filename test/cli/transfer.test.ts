@@ -119,6 +119,9 @@ describe('getFiles', () => {
     const out = join(dir, 'out');
     await expect(getFiles(fake.asClient(), { repo: 'r', path: '/data/sub', recursive: true, output: out })).rejects.toMatchObject({
       code: 'E_CORRUPT_OBJECT',
+      details: { path: '/data/sub/copy.txt' }, // the first of the two files sharing the chunk
     });
+    const left = await readdir(out, { recursive: true });
+    expect(left.filter((n) => n.endsWith('.txt') || n.includes('datactl-tmp'))).toEqual([]);
   });
 });

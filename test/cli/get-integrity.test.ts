@@ -1,0 +1,85 @@
+/**
+ * A download checks every byte against the commit's manifests, whatever the server sends: with a
+ * pack damaged on the server's disk, `datactl get -r` fails naming the file, writes no bad bytes
+ * and leaves no temp files, through the real CLI and a real server.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../cli/errors.js';
+import { runCli } from '../helpers/cli.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+let work: string;
+const FILES = 300;
+
+const content = (i: number) => `file ${i}\n`.repeat(20 + (i % 7));
+
+beforeAll(async () => {
+  server = await startTestServer();
+  work = await mkdtemp(path.join(os.tmpdir(), 'datactl-get-integrity-'));
+  for (let i = 0; i < FILES; i++) {
+    const dir = path.join(work, 'src', `d${i % 3}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, `f${String(i).padStart(3, '0')}.txt`), content(i));
+  }
+  const cli = (args: string[]) => runCli(['--server', server.url, ...args], { env: { DATACTL_CACHE_DIR: path.join(work, 'cache') } });
+  expect((await cli(['repo', 'create', 'r'])).code).toBe(0);
+  expect((await cli(['put', 'file', 'r@main:/t', '-f', path.join(work, 'src'), '-r', '-m', 'v1'])).code).toBe(0);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+const get = (out: string) => runCli(['--server', server.url, 'get', 'file', 'r@main:/t', '-o', out, '-r', '--json']);
+
+/** Every file below dir, relative path -> text. */
+async function filesUnder(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) out.set(path.relative(dir, path.join(e.parentPath, e.name)), await readFile(path.join(e.parentPath, e.name), 'utf8'));
+  }
+  return out;
+}
+
+describe('get of a tree', () => {
+  it('reproduces every file through the worker-written batches', async () => {
+    const out = path.join(work, 'ok');
+    const r = await get(out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: FILES });
+    const files = await filesUnder(out);
+    expect(files.size).toBe(FILES);
+    expect(files.get(path.join('d1', 'f007.txt'))).toBe(content(7));
+  });
+
+  it('fails with E_CORRUPT_OBJECT naming the file when a pack is damaged on the server, and writes no bad bytes', async () => {
+    const needle = Buffer.from(content(150));
+    const packs = path.join(server.dataDir, 'objects', 'packs');
+    let damaged: string | undefined;
+    for (const e of await readdir(packs, { recursive: true, withFileTypes: true })) {
+      if (!e.isFile()) continue;
+      const file = path.join(e.parentPath, e.name);
+      const bytes = await readFile(file);
+      const at = bytes.indexOf(needle);
+      if (at < 0) continue;
+      bytes[at + 5] ^= 0x20; // same length, different bytes
+      await writeFile(file, bytes);
+      damaged = file;
+    }
+    expect(damaged, 'the chunk of f150 is in a pack').toBeDefined();
+
+    const out = path.join(work, 'bad');
+    const r = await get(out);
+    expect(r.code, 'the integrity exit code (E_CORRUPT_OBJECT)').toBe(EXIT.INTEGRITY);
+    expect(r.stderr).toContain('integrity check failed for /t/d0/f150.txt: chunk 0 hashes to');
+    const files = await filesUnder(out);
+    expect(files.has(path.join('d0', 'f150.txt'))).toBe(false);
+    expect([...files.keys()].filter((f) => f.includes('datactl-tmp'))).toEqual([]);
+    for (const [name, text] of files) expect(text, name).toBe(content(Number(/f(\d+)/.exec(name)![1])));
+  });
+});

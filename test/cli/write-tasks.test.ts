@@ -1,0 +1,63 @@
+/** writeSmallFiles, the worker half of a tree download: verify, then create or replace each file. */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeSmallFiles, type WriteBatch } from '../../cli/transfer/write-tasks.js';
+import { blake3Hex, EMPTY_HASH } from '../../src/hash/blake3.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'datactl-write-tasks-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A batch of one-chunk files (empty ones with no chunks), laid out as get-tree.ts does. */
+function batchOf(files: Array<[string, string]>, damage?: number): WriteBatch {
+  const parts = files.map(([, text]) => Buffer.from(text));
+  const buffer = Buffer.concat(parts);
+  if (damage !== undefined) buffer[damage] ^= 1;
+  const hashes = parts.map((p) => (p.length === 0 ? EMPTY_HASH : blake3Hex(p)));
+  return {
+    buffer: buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer,
+    paths: files.map(([name]) => path.join(dir, name)),
+    sizes: parts.map((p) => p.length),
+    hashes,
+    chunkCounts: parts.map((p) => (p.length === 0 ? 0 : 1)),
+    chunkHashes: hashes.filter((_, i) => parts[i]!.length > 0),
+    chunkSizes: parts.filter((p) => p.length > 0).map((p) => p.length),
+    fsync: false,
+  };
+}
+
+describe('writeSmallFiles', () => {
+  it('creates new files, replaces existing ones whole, and leaves no temp files', async () => {
+    await writeFile(path.join(dir, 'b.txt'), 'the old, longer content of b\n');
+    const result = writeSmallFiles(batchOf([['a.txt', 'alpha\n'], ['b.txt', 'beta\n'], ['empty', '']]));
+    expect(result).toEqual({ written: 3 });
+    expect(await readFile(path.join(dir, 'a.txt'), 'utf8')).toBe('alpha\n');
+    expect(await readFile(path.join(dir, 'b.txt'), 'utf8')).toBe('beta\n');
+    expect(await readFile(path.join(dir, 'empty'), 'utf8')).toBe('');
+    expect((await readdir(dir)).sort()).toEqual(['a.txt', 'b.txt', 'empty']);
+  });
+
+  it('never writes a file whose bytes do not match, and stops there', async () => {
+    const result = writeSmallFiles(batchOf([['a.txt', 'alpha\n'], ['b.txt', 'beta\n'], ['c.txt', 'gamma\n']], 8));
+    expect(result).toMatchObject({ written: 1, error: { index: 1, code: 'corrupt', message: expect.stringMatching(/^chunk 0 hashes to [0-9a-f]{64}, expected/) } });
+    expect(await readdir(dir)).toEqual(['a.txt']);
+  });
+
+  it('reports a write failure with its errno code, leaving nothing of that file', async () => {
+    const result = writeSmallFiles(batchOf([['a.txt', 'alpha\n'], [path.join('missing-dir', 'b.txt'), 'beta\n']]));
+    expect(result).toMatchObject({ written: 1, error: { index: 1, code: 'ENOENT' } });
+    expect(await readdir(dir)).toEqual(['a.txt']);
+  });
+
+  it('rejects a manifest whose file hash disagrees with its one verified chunk', () => {
+    const batch = batchOf([['a.txt', 'alpha\n']]);
+    batch.hashes[0] = blake3Hex('something else');
+    expect(writeSmallFiles(batch)).toMatchObject({ written: 0, error: { code: 'corrupt', message: expect.stringContaining('content hashes to') } });
+  });
+});
