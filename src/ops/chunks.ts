@@ -56,11 +56,19 @@ async function* limitBytes(body: AsyncIterable<Uint8Array>, maxBytes: number): A
   }
 }
 
-/** Verified chunk bytes in request order; only chunks this repo holds. */
-export async function readChunks(ctx: EngineContext, repo: RepoName, hashes: readonly ChunkHash[]): Promise<AsyncIterable<Buffer>> {
+/**
+ * Chunk bytes in request order; only chunks this repo holds. Re-hashed on the way out unless
+ * `verify` is false, for a consumer that checks each chunk against its hash itself (ChunkReader).
+ */
+export async function readChunks(
+  ctx: EngineContext,
+  repo: RepoName,
+  hashes: readonly ChunkHash[],
+  options: { verify?: boolean } = {},
+): Promise<AsyncIterable<Buffer>> {
   await requireRepo(ctx.meta, repo);
   if (hashes.length > MAX_READ_QUERY) throw fail('E_PAYLOAD_TOO_LARGE', `at most ${MAX_READ_QUERY} hashes per read`);
   const missing = await missingChunks(ctx, repo, hashes);
   if (missing.length > 0) throw fail('E_CHUNK_NOT_FOUND', `chunk ${missing[0]} is not in repo "${repo}"`, { missing: missing.slice(0, 100) });
-  return ctx.reader.read(hashes);
+  return ctx.reader.read(hashes, options);
 }

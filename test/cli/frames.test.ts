@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DatactlError } from '../../src/errors.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
-import { decodeFrames, encodeFrameHeader, encodeFrames, FRAME_HEADER_BYTES, type Frame } from '../../src/wire/frames.js';
+import { decodeFrames, encodeFrameHeader, encodeFrames, FRAME_HEADER_BYTES, frameStream, type Frame } from '../../src/wire/frames.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 
 function frameOf(bytes: Uint8Array): Frame {
@@ -48,6 +48,18 @@ describe('chunk frames', () => {
   it('round-trip whole', async () => {
     const decoded = await collect(decodeFrames(pieces(encodeFrames(frames), [1 << 30])));
     expect(decoded).toEqual(frames.map((f) => ({ hash: f.hash, bytes: Uint8Array.from(f.bytes) })));
+  });
+
+  it('stream as the same bytes, small frames coalesced into few pieces and large payloads passed through uncopied', async () => {
+    const many = [...frames, ...frames, frameOf(seededBytes(9, 300_000)), ...frames];
+    const pieces: Uint8Array[] = [];
+    for await (const piece of frameStream(many, 32768)) pieces.push(piece);
+    expect(Buffer.concat(pieces).equals(encodeFrames(many))).toBe(true);
+    // 1, 37, 1000 and 4096 bytes share a buffer per run; 65537 and 300000 (> 32768 / 4) go out as
+    // header + the payload itself: 3 coalesced runs + 4 x 2 pieces, instead of 2 per frame.
+    const passedThrough = pieces.filter((p) => many.some((f) => f.bytes === p));
+    expect(passedThrough.map((p) => p.byteLength)).toEqual([65537, 65537, 300_000, 65537]);
+    expect(pieces.length).toBe(11);
   });
 
   it('round-trip when split across arbitrary buffer boundaries', async () => {
