@@ -78,7 +78,16 @@ export function putManifestOp(id: string, body: string): MetaOp {
 }
 
 export async function getManifest(meta: MetaStore, id: string): Promise<Manifest> {
-  const v = await meta.get(keys.manifest(id));
+  return parseManifest(id, await meta.get(keys.manifest(id)));
+}
+
+/** Several manifests with one store round trip (a directory listing with chunk lists). */
+export async function getManifests(meta: MetaStore, ids: readonly string[]): Promise<Manifest[]> {
+  const values = await meta.getMany(ids.map(keys.manifest));
+  return values.map((v, i) => parseManifest(ids[i]!, v));
+}
+
+function parseManifest(id: string, v: string | undefined): Manifest {
   if (v === undefined) throw fail('E_OBJECT_NOT_FOUND', `manifest ${id} is referenced but missing`);
   if (objectId('manifest', v) !== id) throw fail('E_CORRUPT_OBJECT', `manifest ${id} does not match its id`);
   return JSON.parse(v) as Manifest;
