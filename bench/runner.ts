@@ -5,9 +5,16 @@
  *
  * Between steps the file system is synced (unmeasured): a tool that does not fsync would
  * otherwise leave its dirty pages to be flushed during the next step, possibly another tool's.
+ *
+ * Outputs and stores are not deleted between steps but moved to a trash directory, emptied after
+ * each scenario: on ext4 without a journal (this machine's disk) creating files next to inodes
+ * freed in the last ~3 minutes makes the allocator probe every one of them (measured here:
+ * 100k files took 33-73 s right after deleting 100k others, 3.6 s on a quiet disk). Deleting the
+ * previous tool's 100k-file output just before a get measured that, for every tool alike, instead
+ * of the tools. A scenario that creates many files waits out that window after a bulk delete.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,6 +60,38 @@ export interface Plan {
   log: (message: string) => void;
 }
 
+/** After a bulk delete, how long file creation stays slow here (measured: ~170 s after deleting 100k files). */
+const BULK_DELETE_QUIET_MS = 200_000;
+
+/** Where removed outputs and stores wait until the scenario is over (see the header). */
+class Trash {
+  private next = 0;
+  private bulkDeletedAt = 0;
+
+  constructor(private readonly dir: string) {}
+
+  async discard(path: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await rename(path, join(this.dir, String(this.next++))).catch(() => rm(path, { recursive: true, force: true }));
+  }
+
+  /** Delete everything discarded; `bulk` when that was many files (a tree scenario). */
+  async empty(bulk: boolean): Promise<void> {
+    if (this.next === 0) return;
+    await rm(this.dir, { recursive: true, force: true });
+    this.next = 0;
+    if (bulk) this.bulkDeletedAt = Date.now();
+  }
+
+  /** Before a scenario that creates many files: let a recent bulk delete go quiet first. */
+  async quietPeriod(log: (message: string) => void): Promise<void> {
+    const wait = this.bulkDeletedAt + BULK_DELETE_QUIET_MS - Date.now();
+    if (this.bulkDeletedAt === 0 || wait <= 0) return;
+    log(`waiting ${Math.ceil(wait / 1000)} s after a bulk delete (file creation is slow next to freshly freed inodes)`);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
 /** Flush dirty pages of the file system under `path` (syncfs). */
 export async function settle(path: string): Promise<void> {
   await execFileP('sync', ['-f', path]).catch(() => execFileP('sync'));
@@ -85,6 +124,7 @@ class SessionRun {
     private readonly scenario: Scenario,
     private readonly tool: Tool,
     private readonly session: Session,
+    private readonly trash: Trash,
   ) {}
 
   private target(version: WorkloadInfo, step: string): Target {
@@ -113,7 +153,7 @@ class SessionRun {
       if (got < version.bytes) throw new Error(`${this.tool.name} get of (${version.id}) wrote ${got} bytes, expected at least ${version.bytes}`);
       this.samples.push(toSample(this.run, version.id, this.tool.name, 'get', sample, null));
     } finally {
-      await rm(outDir, { recursive: true, force: true });
+      await this.trash.discard(outDir);
     }
   }
 
@@ -135,18 +175,18 @@ class SessionRun {
   }
 }
 
-async function runSession(plan: Plan, run: number, scenario: Scenario, tool: Tool): Promise<Sample[]> {
+async function runSession(plan: Plan, run: number, scenario: Scenario, tool: Tool, trash: Trash): Promise<Sample[]> {
   const dir = await mkdtemp(join(plan.tmpDir, `${tool.name}-${scenario.id}-`));
   const untrack = track(`temp store ${dir}`, () => rm(dir, { recursive: true, force: true }));
   let session: Session | undefined;
   try {
     session = await tool.open(dir);
-    const sessionRun = new SessionRun(plan, run, scenario, tool, session);
+    const sessionRun = new SessionRun(plan, run, scenario, tool, session, trash);
     await sessionRun.execute();
     return sessionRun.samples;
   } finally {
     await session?.close();
-    await rm(dir, { recursive: true, force: true });
+    await trash.discard(dir);
     untrack();
     await settle(plan.tmpDir);
   }
@@ -164,13 +204,15 @@ export async function runAll(plan: Plan, dataPaths: readonly string[]): Promise<
   const samples: Sample[] = [];
   const errors: RunError[] = [];
   await warmUp(dataPaths);
+  const trash = new Trash(join(plan.tmpDir, 'trash'));
   for (let run = 1; run <= plan.runs; run++) {
     for (const scenario of plan.scenarios) {
+      if (scenario.kind === 'tree') await trash.quietPeriod(plan.log);
       for (const tool of plan.tools) {
         const started = Date.now();
         plan.log(`run ${run}/${plan.runs}  ${scenario.id.padEnd(7)}  ${tool.name.padEnd(8)} ...`);
         try {
-          const got = await runSession(plan, run, scenario, tool);
+          const got = await runSession(plan, run, scenario, tool, trash);
           samples.push(...got);
           plan.log(`run ${run}/${plan.runs}  ${scenario.id.padEnd(7)}  ${tool.name.padEnd(8)} done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${describe(got)}`);
         } catch (err) {
@@ -179,6 +221,8 @@ export async function runAll(plan: Plan, dataPaths: readonly string[]): Promise<
           plan.log(`run ${run}/${plan.runs}  ${scenario.id.padEnd(7)}  ${tool.name.padEnd(8)} FAILED: ${message.split('\n')[0]}`);
         }
       }
+      await trash.empty(scenario.kind === 'tree');
+      await settle(plan.tmpDir);
     }
   }
   return { samples, errors };
