@@ -21,7 +21,7 @@ import type { WriteBatch, WriteBatchResult } from './write-tasks.js';
 export interface TreeDownloadTuning {
   /** Files below this size are fetched in batches (default 1 MiB). */
   smallFileBytes?: number;
-  /** Bytes per batch request (default 16 MiB). */
+  /** Bytes per batch request (default 4 MiB: on 100k small files, 16 MiB batches peaked at 370 MB of client RSS, 4 MiB at ~200 MB, and finished no later). */
   batchBytes?: number;
   /** Batch requests in flight (default 3). */
   inFlight?: number;
@@ -87,7 +87,7 @@ export async function downloadEntries(job: EntryDownload, planned: AsyncIterable
   // Workers only pay off past one batch: a get of a handful of files writes them inline.
   const writer = (more: boolean) => (files ??= new FilePool(more ? defaultWorkerCount() : 0));
   const made = new Set<string>();
-  let batch = new Batch(job.batchBytes ?? 16 * 1024 * 1024);
+  let batch = new Batch(job.batchBytes ?? 4 * 1024 * 1024);
   let count = 0;
   let bytes = 0;
   try {
