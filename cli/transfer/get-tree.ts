@@ -21,7 +21,10 @@ import type { WriteBatch, WriteBatchResult } from './write-tasks.js';
 export interface TreeDownloadTuning {
   /** Files below this size are fetched in batches (default 1 MiB). */
   smallFileBytes?: number;
-  /** Bytes per batch request (default 4 MiB: on 100k small files, 16 MiB batches peaked at 370 MB of client RSS, 4 MiB at ~200 MB, and finished no later). */
+  /**
+   * Bytes per batch request (default 4 MiB: on 100k small files, 16 MiB batches peaked at 370 MB
+   * of client RSS, 4 MiB at ~200 MB, and finished no later).
+   */
   batchBytes?: number;
   /** Batch requests in flight (default 3). */
   inFlight?: number;

@@ -51,6 +51,12 @@ describe('ChunkReader', () => {
         for await (const _ of new ChunkReader(meta, store).read([hashes[5]!])) void _;
       };
       await expect(read()).rejects.toMatchObject({ code: 'E_CORRUPT_OBJECT' });
+      // verify: false is for consumers that check every chunk themselves (chunks/read): the bytes
+      // come through as stored, and the consumer's check is what catches them.
+      const raw: Buffer[] = [];
+      for await (const c of new ChunkReader(meta, store).read([hashes[5]!], { verify: false })) raw.push(c);
+      expect(raw).toHaveLength(1);
+      expect(blake3Hex(raw[0]!)).not.toBe(hashes[5]);
       // A consumer that stops before a failing read-ahead completes must not crash the process.
       const unhandled: unknown[] = [];
       const onUnhandled = (e: unknown) => unhandled.push(e);
