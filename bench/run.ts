@@ -156,6 +156,8 @@ async function measureRun(opts: Options, bin: string, scenarioIds: ScenarioId[],
   };
   await publish(results, opts.out);
   if (errors.length) process.exitCode = 1;
+  log('removing the outputs kept until now (minutes for millions of small files)');
+  await rm(join(opts.work, 'tmp'), { recursive: true, force: true });
 }
 
 /** Figures, ratios and targets from the samples, then results.json, RESULTS.md and a summary. */

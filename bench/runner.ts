@@ -6,12 +6,14 @@
  * Between steps the file system is synced (unmeasured): a tool that does not fsync would
  * otherwise leave its dirty pages to be flushed during the next step, possibly another tool's.
  *
- * Outputs and stores are not deleted between steps but moved to a trash directory, emptied after
- * each scenario: on ext4 without a journal (this machine's disk) creating files next to inodes
- * freed in the last ~3 minutes makes the allocator probe every one of them (measured here:
- * 100k files took 33-73 s right after deleting 100k others, 3.6 s on a quiet disk). Deleting the
- * previous tool's 100k-file output just before a get measured that, for every tool alike, instead
- * of the tools. A scenario that creates many files waits out that window after a bulk delete.
+ * Outputs and stores are not deleted between steps but moved to a trash directory: emptied after
+ * each scenario of a few large files, and only after the results are written for the 100k-file
+ * scenario. On ext4 without a journal (this machine's disk) creating files next to inodes freed
+ * minutes ago makes the allocator probe every one of them (measured here: 100k files took 33-73 s right after
+ * deleting 100k others, 3.6 s on a quiet disk; after deleting a run's ~2M tree files the first
+ * tools of the next run were still 2x slower five minutes later). Deleting one tool's output just
+ * before the next tool's get measured that, for whichever tools came first, instead of the tools.
+ * The tree scenario therefore needs ~8 GB of free disk per run until the end.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
@@ -60,13 +62,9 @@ export interface Plan {
   log: (message: string) => void;
 }
 
-/** After a bulk delete, how long file creation stays slow here (measured: ~170 s after deleting 100k files). */
-const BULK_DELETE_QUIET_MS = 200_000;
-
-/** Where removed outputs and stores wait until the scenario is over (see the header). */
+/** Where removed outputs and stores wait to be deleted (see the header). */
 class Trash {
   private next = 0;
-  private bulkDeletedAt = 0;
 
   constructor(private readonly dir: string) {}
 
@@ -75,20 +73,10 @@ class Trash {
     await rename(path, join(this.dir, String(this.next++))).catch(() => rm(path, { recursive: true, force: true }));
   }
 
-  /** Delete everything discarded; `bulk` when that was many files (a tree scenario). */
-  async empty(bulk: boolean): Promise<void> {
+  async empty(): Promise<void> {
     if (this.next === 0) return;
     await rm(this.dir, { recursive: true, force: true });
     this.next = 0;
-    if (bulk) this.bulkDeletedAt = Date.now();
-  }
-
-  /** Before a scenario that creates many files: let a recent bulk delete go quiet first. */
-  async quietPeriod(log: (message: string) => void): Promise<void> {
-    const wait = this.bulkDeletedAt + BULK_DELETE_QUIET_MS - Date.now();
-    if (this.bulkDeletedAt === 0 || wait <= 0) return;
-    log(`waiting ${Math.ceil(wait / 1000)} s after a bulk delete (file creation is slow next to freshly freed inodes)`);
-    await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
 
@@ -204,10 +192,10 @@ export async function runAll(plan: Plan, dataPaths: readonly string[]): Promise<
   const samples: Sample[] = [];
   const errors: RunError[] = [];
   await warmUp(dataPaths);
-  const trash = new Trash(join(plan.tmpDir, 'trash'));
+  const trashOf = { file: new Trash(join(plan.tmpDir, 'trash-files')), tree: new Trash(join(plan.tmpDir, 'trash-trees')) };
   for (let run = 1; run <= plan.runs; run++) {
     for (const scenario of plan.scenarios) {
-      if (scenario.kind === 'tree') await trash.quietPeriod(plan.log);
+      const trash = trashOf[scenario.kind];
       for (const tool of plan.tools) {
         const started = Date.now();
         plan.log(`run ${run}/${plan.runs}  ${scenario.id.padEnd(7)}  ${tool.name.padEnd(8)} ...`);
@@ -221,10 +209,11 @@ export async function runAll(plan: Plan, dataPaths: readonly string[]): Promise<
           plan.log(`run ${run}/${plan.runs}  ${scenario.id.padEnd(7)}  ${tool.name.padEnd(8)} FAILED: ${message.split('\n')[0]}`);
         }
       }
-      await trash.empty(scenario.kind === 'tree');
+      if (scenario.kind === 'file') await trash.empty();
       await settle(plan.tmpDir);
     }
   }
+  // The tree trash stays in tmpDir: the caller removes it once the results are written.
   return { samples, errors };
 }
 
