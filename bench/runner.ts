@@ -9,9 +9,9 @@
  * Outputs and stores are not deleted between steps but moved to a trash directory: emptied after
  * each scenario of a few large files, and only after the results are written for the 100k-file
  * scenario. On ext4 without a journal (this machine's disk) creating files next to inodes freed
- * minutes ago makes the allocator probe every one of them (measured here: 100k files took 33-73 s right after
- * deleting 100k others, 3.6 s on a quiet disk; after deleting a run's ~2M tree files the first
- * tools of the next run were still 2x slower five minutes later). Deleting one tool's output just
+ * minutes ago makes the allocator probe every one of them (measured here: 100k files took 33-73 s
+ * right after deleting 100k others, 3.6 s on a quiet disk; after deleting a run's ~2M tree files
+ * the first tools of the next run were still 2x slower five minutes later). Deleting one tool's output just
  * before the next tool's get measured that, for whichever tools came first, instead of the tools.
  * The tree scenario therefore needs ~8 GB of free disk per run until the end.
  */

@@ -1,7 +1,8 @@
 /**
  * Worker threads for the file work of a put (file-tasks.ts): stat, read+hash small files, chunk
- * large ones; and of a get (write-tasks.ts): verify and write small files. The main thread keeps the network; the workers keep the disk and the CPU-heavy
- * chunking and hashing, so both proceed at once. With 0 workers (or when the compiled worker
+ * large ones; and of a get (write-tasks.ts): verify and write small files. The main thread keeps
+ * the network; the workers keep the disk and the CPU-heavy chunking and hashing, so both proceed
+ * at once. With 0 workers (or when the compiled worker
  * script is absent, as under a TypeScript test runner without a build) the same functions run
  * inline, with identical results.
  */

@@ -139,6 +139,7 @@ function removeQuietly(path: string): void {
   }
 }
 
+/** The synchronous twin of sinks.ts's syncDir (this runs in a worker, where async calls cost more). */
 function syncDir(dir: string): void {
   let fd: number | undefined;
   try {

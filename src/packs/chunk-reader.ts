@@ -43,7 +43,7 @@ export class ChunkReader {
    * The chunks' bytes, in the order given (repeats allowed). `verify: false` skips the re-hash, for
    * callers whose consumer verifies every chunk against its name anyway (chunks/read: its frames
    * carry the hashes and clients must check them, as git's upload-pack leaves checking objects to
-   * the fetching side); half the CPU of serving many small files.
+   * the fetching side); the re-hash was ~1.2 s of the server's profile for a 100k-chunk read.
    */
   async *read(hashes: readonly ChunkHash[], options: { verify?: boolean } = {}): AsyncGenerator<Buffer> {
     const verify = options.verify ?? true;
@@ -80,6 +80,7 @@ export class ChunkReader {
 
   private async readRun(run: Run, verify: boolean): Promise<Buffer[]> {
     const bytes = await this.store.getRange(packKey(run.pack), run.offset, run.length);
+    // Without the re-hash, a short read would otherwise surface as misaligned chunks.
     if (bytes.byteLength !== run.length) {
       throw fail('E_CORRUPT_OBJECT', `pack ${run.pack} is truncated: ${bytes.byteLength} of ${run.length} bytes at ${run.offset}`);
     }
