@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ChunkerParams } from '../../src/chunking/index.js';
 import { fail } from '../../src/errors.js';
-import { chunkFile, readSmallFiles, statFiles, type ChunkBlock, type ReadBatchResult, type SmallFileRequest } from './file-tasks.js';
+import { chunkFile, readSmallFiles, scanTree, statFiles, type ChunkBlock, type ReadBatchResult, type SmallFileRequest, type TreeScan } from './file-tasks.js';
 import { writeSmallFiles, type WriteBatch, type WriteBatchResult } from './write-tasks.js';
 
 /** Blocks a chunk task may send before the main thread has taken them (memory: this x 4 MiB). */
@@ -20,6 +20,7 @@ export const CHUNK_BLOCKS_AHEAD = 3;
 
 export type TaskRequest =
   | { id: number; kind: 'stat'; paths: string[] }
+  | { id: number; kind: 'scan'; dir: string }
   | { id: number; kind: 'read'; files: SmallFileRequest[]; params: ChunkerParams }
   | { id: number; kind: 'chunk'; path: string; params: ChunkerParams }
   | { id: number; kind: 'write'; batch: WriteBatch };
@@ -81,6 +82,12 @@ export class FilePool {
   stat(paths: string[]): Promise<Float64Array> {
     if (this.slots.length === 0) return Promise.resolve().then(() => statFiles(paths));
     return this.submit({ id: this.nextId++, kind: 'stat', paths }) as Promise<Float64Array>;
+  }
+
+  /** List and stat a whole directory tree (scanTree); fails with the errno of an unreadable directory. */
+  scan(dir: string): Promise<TreeScan> {
+    if (this.slots.length === 0) return Promise.resolve().then(() => scanTree(dir));
+    return this.submit({ id: this.nextId++, kind: 'scan', dir }) as Promise<TreeScan>;
   }
 
   readSmall(files: SmallFileRequest[], params: ChunkerParams): Promise<ReadBatchResult> {

@@ -7,7 +7,7 @@
  * files: open/read/fstat/close dispatch alone took 7 s of the 15 s a put spent). They can also run
  * inline on the calling thread (FilePool with 0 workers), with identical results.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { FileChunker, type Chunk, type ChunkerParams } from '../../src/chunking/index.js';
 import { blake3Hex, EMPTY_HASH } from '../../src/hash/blake3.js';
 import type { ChunkHash } from '../../src/types.js';
@@ -32,6 +32,37 @@ export function statFiles(paths: readonly string[]): Float64Array {
     out[o + 5] = s.dev;
   }
   return out;
+}
+
+/** What scanTree found under a directory. */
+export interface TreeScan {
+  /** Paths relative to the directory, of the files and symlinks under it (depth first, sorted by name at every level), joined by NUL (which no name contains): one string crosses threads far cheaper than 50k. */
+  paths: string;
+  /** statFiles of those paths, in that order. */
+  stats: Float64Array;
+  /** Relative paths of entries that are neither files, directories nor symlinks (sockets, FIFOs, devices). */
+  others: string[];
+}
+
+/**
+ * List and stat everything under `dir`, recursively: the whole scan of a put's subtree in one
+ * worker task. Symlinks are not followed into (their target's kind is in the stat).
+ */
+export function scanTree(dir: string): TreeScan {
+  const paths: string[] = [];
+  const others: string[] = [];
+  const walk = (local: string, rel: string) => {
+    const entries = readdirSync(local, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const path = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(`${local}/${e.name}`, path);
+      else if (e.isFile() || e.isSymbolicLink()) paths.push(path);
+      else others.push(path);
+    }
+  };
+  walk(dir, '');
+  return { paths: paths.join('\0'), stats: statFiles(paths.map((p) => `${dir}/${p}`)), others };
 }
 
 export interface SmallFileRequest {

@@ -4,7 +4,7 @@
  * run at most CHUNK_BLOCKS_AHEAD blocks ahead of the main thread's acknowledgements.
  */
 import { parentPort } from 'node:worker_threads';
-import { chunkFile, readSmallFiles, recycleBlock, statFiles, type ChunkBlock } from './file-tasks.js';
+import { chunkFile, readSmallFiles, recycleBlock, scanTree, statFiles, type ChunkBlock } from './file-tasks.js';
 import type { TaskRequest, WorkerReply } from './file-pool.js';
 import { writeSmallFiles } from './write-tasks.js';
 import { CHUNK_BLOCKS_AHEAD } from './file-pool.js';
@@ -40,6 +40,9 @@ async function run(task: TaskRequest): Promise<void> {
     if (task.kind === 'stat') {
       const stats = statFiles(task.paths);
       reply({ id: task.id, kind: 'done', result: stats }, [stats.buffer as ArrayBuffer]);
+    } else if (task.kind === 'scan') {
+      const scan = scanTree(task.dir);
+      reply({ id: task.id, kind: 'done', result: scan }, [scan.stats.buffer as ArrayBuffer]);
     } else if (task.kind === 'read') {
       const result = readSmallFiles(task.files, task.params);
       const owned = result.files.flatMap((f) => (f.own ? [f.own] : []));

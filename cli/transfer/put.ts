@@ -15,8 +15,8 @@ import { NO_PROGRESS, type ProgressSink } from '../progress.js';
 import { FilePool } from './file-pool.js';
 import type { ChunkBlock, ReadBatchResult } from './file-tasks.js';
 import { TaskPool } from './pool.js';
-import { planSources, STDIN, type FileJob } from './sources.js';
-import { PutIndex, type IndexedFile } from './stat-cache.js';
+import { FileList, planSources, STDIN } from './sources.js';
+import { FP_FIELDS, PutIndex, type IndexedFile } from './stat-cache.js';
 import { ChunkUploader, type UploaderOptions } from './uploader.js';
 
 export interface PutFilesOptions {
@@ -83,18 +83,21 @@ export async function putFiles(client: DatactlClient, options: PutFilesOptions):
   try {
     const scanStartedMs = Date.now();
     const indexFile = options.index === false ? undefined : (options.index ?? PutIndex.pathFor(client.baseUrl, repo, branch));
-    const [jobs, index, head] = await Promise.all([
-      planSources({
-        dest: { path, isDir },
-        sources: options.sources,
-        recursive: options.recursive ?? false,
-        statMany: (paths) => pool.stat(paths),
-        ...(options.onSkip ? { onSkip: options.onSkip } : {}),
-      }),
-      indexFile ? PutIndex.load(indexFile) : undefined,
-      branchHead(client, repo, branch),
-    ]);
-    const run = (mode: IndexMode) => putJobs(client, pool, options, { repo, branch, path, jobs, index, head, mode, scanStartedMs });
+    // In this order: the request goes out, the workers get the scan, and the index loads meanwhile.
+    const headRequest = branchHead(client, repo, branch);
+    headRequest.catch(() => undefined);
+    const planned = planSources({
+      dest: { path, isDir },
+      sources: options.sources,
+      recursive: options.recursive ?? false,
+      statMany: (paths) => pool.stat(paths),
+      scanTree: (dir) => pool.scan(dir),
+      ...(options.onSkip ? { onSkip: options.onSkip } : {}),
+    });
+    planned.catch(() => undefined);
+    const index = indexFile ? PutIndex.load(indexFile) : undefined;
+    const [files, head] = await Promise.all([planned, headRequest]);
+    const run = (mode: IndexMode) => putJobs(client, pool, options, { repo, branch, path, files, index, head, mode, scanStartedMs });
     // Skipping unchanged files is only right while the branch is where the index says; the commit
     // then names that head as its parent, and if someone moved it meanwhile everything is sent.
     const canSkip = index !== undefined && head !== null && index.head === head && (options.parent === undefined || options.parent === head);
@@ -102,7 +105,7 @@ export async function putFiles(client: DatactlClient, options: PutFilesOptions):
       return await run(index === undefined ? 'off' : canSkip ? 'skip' : 'reuse');
     } catch (err) {
       // A retry re-reads its sources: impossible for stdin, which the first attempt consumed.
-      if (!(err instanceof DatactlError) || index === undefined || jobs.some((j) => j.local === STDIN)) throw err;
+      if (!(err instanceof DatactlError) || index === undefined || files.locals.includes(STDIN)) throw err;
       // The head moved under a put that skipped files: send every file (manifests still reused).
       if (canSkip && err.code === 'E_CONFLICT' && options.parent === undefined) return await run('reuse');
       // Reused manifests name chunks the repo does not have (it was deleted and recreated): read everything.
@@ -121,7 +124,7 @@ interface PutPlan {
   repo: string;
   branch: string;
   path: RepoPath | undefined;
-  jobs: FileJob[];
+  files: FileList;
   index: PutIndex | undefined;
   head: string | null;
   mode: IndexMode;
@@ -129,17 +132,19 @@ interface PutPlan {
 }
 
 async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesOptions, plan: PutPlan): Promise<PutFilesResult> {
-  const { repo, branch, jobs, index, mode } = plan;
+  const { repo, branch, files, index, mode } = plan;
   const params = options.chunker ?? DEFAULT_CHUNKER_PARAMS;
   const chunker = chunkerId(params);
   const progress = options.progress ?? NO_PROGRESS;
-  progress.setTotal(jobs.some((j) => j.size === undefined) ? undefined : jobs.reduce((n, j) => n + (j.size ?? 0), 0));
+  let total = 0;
+  for (let i = 0; i < files.length; i++) total += files.fp[i * FP_FIELDS]!;
+  progress.setTotal(Number.isNaN(total) ? undefined : total); // NaN: stdin, size unknown
 
   // What each job contributes, kept compact (100k files must fit in a small heap): the content
   // hash (undefined: not part of the commit), the size, and a chunk list only for files of several
   // chunks. Slots are per job, so the commit lists changes in job order whatever order reads end in.
-  const hashes: Array<string | undefined> = new Array(jobs.length);
-  const sizes = new Float64Array(jobs.length);
+  const hashes: Array<string | undefined> = new Array(files.length);
+  const sizes = new Float64Array(files.length);
   const chunkLists = new Map<number, ChunkRef[]>();
   let bytes = 0;
   let unchangedFiles = 0;
@@ -156,16 +161,16 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     return { size, hash, chunker, chunks: chunkLists.get(i) ?? (size === 0 ? [] : [[hash, size]]) };
   };
   const toRead: number[] = [];
-  for (let i = 0; i < jobs.length; i++) {
-    const job = jobs[i]!;
-    const fp = job.fingerprint;
-    if (mode === 'skip' && fp && index!.matches(job.dest, fp, chunker)) {
+  for (let i = 0, at = 0; i < files.length; i++, at += FP_FIELDS) {
+    const size = files.fp[at]!;
+    const stdin = Number.isNaN(size);
+    if (mode === 'skip' && !stdin && index!.matches(files.dests[i]!, files.fp, at, chunker)) {
       unchangedFiles++;
-      bytes += fp.size;
-      progress.advance(fp.size);
+      bytes += size;
+      progress.advance(size);
       continue;
     }
-    const known = mode !== 'off' && fp ? index!.lookup(job.dest, fp, chunker) : undefined;
+    const known = mode !== 'off' && !stdin ? index!.lookup(files.dests[i]!, files.fp, at, chunker) : undefined;
     if (known) {
       done(i, known);
       progress.advance(known.size);
@@ -181,19 +186,19 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     readFiles++;
   };
   try {
-    for (const group of taskGroups(jobs, toRead)) {
-      const first = jobs[group[0]!]!;
+    for (const group of taskGroups(files, toRead)) {
+      const first = files.job(group[0]!);
       if (first.local === STDIN) {
         await tasks.drain(); // stdin is read on this thread, in order
         read(group[0]!, await chunkStream(options.stdin ?? (process.stdin as AsyncIterable<Uint8Array>), params, uploader, progress));
       } else if (group.length > 1 || (first.size ?? 0) <= SMALL_FILE_BYTES) {
-        const files = group.map((i) => ({ path: jobs[i]!.local, size: jobs[i]!.size ?? 0 }));
+        const requests = group.map((i) => ({ path: files.locals[i]!, size: files.size(i) ?? 0 }));
         await tasks.run(async () => {
-          const batch = await pool.readSmall(files, params);
-          await takeSmallBatch(batch, group, jobs, chunker, uploader, progress, read);
+          const batch = await pool.readSmall(requests, params);
+          await takeSmallBatch(batch, group, files, chunker, uploader, progress, read);
         });
       } else {
-        await tasks.run(async () => read(group[0]!, await chunkLargeFile(pool, first, params, chunker, uploader, progress)));
+        await tasks.run(async () => read(group[0]!, await chunkLargeFile(pool, first.local, params, chunker, uploader, progress)));
       }
     }
     await tasks.drain();
@@ -204,9 +209,9 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     throw err;
   }
 
-  const base = { repo, branch, files: jobs.length, bytes, unchangedFiles, readFiles, ...pickStats(uploader) };
+  const base = { repo, branch, files: files.length, bytes, unchangedFiles, readFiles, ...pickStats(uploader) };
   const sent = function* (): Generator<CommitChange> {
-    for (let i = 0; i < jobs.length; i++) if (hashes[i] !== undefined) yield { op: 'put', path: jobs[i]!.dest, manifest: manifestOf(i) };
+    for (let i = 0; i < files.length; i++) if (hashes[i] !== undefined) yield { op: 'put', path: files.dests[i]!, manifest: manifestOf(i) };
   };
   let result: CommitResult | undefined;
   if (hashes.some((h) => h !== undefined)) {
@@ -216,7 +221,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
       repo,
       {
         branch,
-        message: options.message ?? defaultMessage(jobs, plan.path),
+        message: options.message ?? defaultMessage(files, plan.path),
         author: options.author ?? defaultAuthor(),
         ...(parent !== undefined ? { parent } : {}),
         ...(options.metadata ? { metadata: options.metadata } : {}),
@@ -228,10 +233,10 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
   if (index) {
     // Old entries stay true only if the new head is the index's head or its direct child by us.
     const parentOfNew = result?.created ? (result.commit?.parents[0] ?? null) : newHead;
-    const recorded = function* (): Generator<[string, IndexedFile]> {
-      for (let i = 0; i < jobs.length; i++) {
-        const fingerprint = jobs[i]!.fingerprint;
-        if (fingerprint && hashes[i] !== undefined) yield [jobs[i]!.dest, { fingerprint, manifest: manifestOf(i) }];
+    const recorded = function* (): Generator<IndexedFile> {
+      for (let i = 0; i < files.length; i++) {
+        const at = i * FP_FIELDS;
+        if (hashes[i] !== undefined && !Number.isNaN(files.fp[at])) yield { dest: files.dests[i]!, fp: files.fp, at, manifest: manifestOf(i) };
       }
     };
     await index.save(newHead, recorded(), plan.scanStartedMs, index.head !== null && parentOfNew === index.head).catch(() => undefined);
@@ -240,12 +245,12 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
 }
 
 /** Consecutive small files are read together; a large file or stdin is a task of its own. */
-function* taskGroups(jobs: readonly FileJob[], order: readonly number[]): Generator<number[]> {
+function* taskGroups(files: FileList, order: readonly number[]): Generator<number[]> {
   let group: number[] = [];
   let groupBytes = 0;
   for (const i of order) {
-    const job = jobs[i]!;
-    const small = job.local !== STDIN && (job.size ?? 0) <= SMALL_FILE_BYTES;
+    const size = files.size(i);
+    const small = size !== undefined && size <= SMALL_FILE_BYTES;
     if (!small) {
       if (group.length > 0) yield group;
       group = [];
@@ -254,7 +259,7 @@ function* taskGroups(jobs: readonly FileJob[], order: readonly number[]): Genera
       continue;
     }
     group.push(i);
-    groupBytes += job.size ?? 0;
+    groupBytes += size;
     if (group.length >= SMALL_BATCH_FILES || groupBytes >= SMALL_BATCH_BYTES) {
       yield group;
       group = [];
@@ -267,7 +272,7 @@ function* taskGroups(jobs: readonly FileJob[], order: readonly number[]): Genera
 async function takeSmallBatch(
   batch: ReadBatchResult,
   group: readonly number[],
-  jobs: readonly FileJob[],
+  files: FileList,
   chunker: string,
   uploader: ChunkUploader,
   progress: ProgressSink,
@@ -275,8 +280,8 @@ async function takeSmallBatch(
 ): Promise<void> {
   for (let k = 0; k < group.length; k++) {
     const f = batch.files[k]!;
-    const job = jobs[group[k]!]!;
-    if (f.error !== undefined) throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(job.local)}: ${f.error}`, { local: job.local });
+    const local = files.locals[group[k]!]!;
+    if (f.error !== undefined) throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(local)}: ${f.error}`, { local });
     const bytes = new Uint8Array(f.own ?? batch.buffer, f.offset, f.size);
     const chunks: Array<[ChunkHash, number]> = f.chunks ?? (f.size === 0 ? [] : [[f.hash, f.size]]);
     let at = 0;
@@ -291,7 +296,7 @@ async function takeSmallBatch(
 
 async function chunkLargeFile(
   pool: FilePool,
-  job: FileJob,
+  local: string,
   params: ChunkerParams,
   chunker: string,
   uploader: ChunkUploader,
@@ -311,7 +316,7 @@ async function chunkLargeFile(
     }
     progress.advance(b.bytes);
   };
-  const { size } = await pool.chunk(job.local, params, onBlock);
+  const { size } = await pool.chunk(local, params, onBlock);
   const hash = fileHasher.digestHex();
   return { size, hash, chunker, chunks: refs };
 }
@@ -348,7 +353,7 @@ function pickStats(uploader: ChunkUploader) {
   return { chunks, uploadedChunks, uploadedBytes };
 }
 
-function defaultMessage(jobs: readonly FileJob[], dest: RepoPath | undefined): string {
-  if (jobs.length === 1) return `put ${jobs[0]!.dest}`;
-  return `put ${jobs.length} files to ${dest ?? '/'}`;
+function defaultMessage(files: FileList, dest: RepoPath | undefined): string {
+  if (files.length === 1) return `put ${files.dests[0]}`;
+  return `put ${files.length} files to ${dest ?? '/'}`;
 }

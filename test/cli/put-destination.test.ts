@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatactlError } from '../../src/errors.js';
 import type { RepoPath } from '../../src/types.js';
-import { destinationFor, joinRelative, planSources, type Destination } from '../../cli/transfer/sources.js';
+import { FilePool } from '../../cli/transfer/file-pool.js';
+import { destinationFor, joinRelative, planSources, type Destination, type PlanOptions } from '../../cli/transfer/sources.js';
 
 const to = (path: string | undefined, isDir = false): Destination => ({ path: path as RepoPath | undefined, isDir });
 
@@ -81,7 +83,7 @@ describe('put source planning', () => {
       recursive: true,
       onSkip: (local, why) => skipped.push(`${local.slice(root.length)}: ${why}`),
     });
-    expect(jobs.map((j) => [j.dest, j.size])).toEqual([
+    expect([...jobs].map((j) => [j.dest, j.size])).toEqual([
       ['/data/a/b/y.txt', 2],
       ['/data/a/x.txt', 1],
       ['/data/c/w.txt', 3],
@@ -89,6 +91,53 @@ describe('put source planning', () => {
       ['/data/z.txt', 1],
     ]);
     expect(skipped).toEqual(['/dir/link-to-dir: symlink to a directory']);
+  });
+
+  it('scans the subtrees of a wide directory in worker threads, with the same result as inline', async () => {
+    const wide = join(root, 'wide');
+    for (let i = 0; i < 10; i++) {
+      await mkdir(join(wide, `s${i}`, 'deep'), { recursive: true });
+      await writeFile(join(wide, `s${i}`, 'deep', `f${i}.bin`), 'x'.repeat(i));
+      await writeFile(join(wide, `s${i}`, 'top.txt'), 'top');
+    }
+    await symlink(join(wide, 's1'), join(wide, 's3', 'to-dir'));
+    await symlink(join(wide, 'nowhere'), join(wide, 's4', 'dangling'));
+    execFileSync('mkfifo', [join(wide, 's5', 'fifo')]);
+    const plan = async (options: Partial<PlanOptions>) => {
+      const skipped: string[] = [];
+      const files = await planSources({
+        dest: to('/w'),
+        sources: [wide],
+        recursive: true,
+        onSkip: (local, why) => skipped.push(`${local.slice(wide.length)}: ${why}`),
+        ...options,
+      });
+      return { files: [...files].map((f) => [f.local.slice(wide.length), f.dest, f.size]), skipped: skipped.sort() };
+    };
+    const pool = new FilePool(2);
+    let scanned = 0;
+    try {
+      const threaded = await plan({ scanTree: (dir) => (scanned++, pool.scan(dir)), statMany: (paths) => pool.stat(paths) });
+      expect(scanned).toBe(10);
+      expect(threaded).toEqual(await plan({}));
+      expect(threaded.files.slice(0, 3)).toEqual([
+        ['/s0/deep/f0.bin', '/w/s0/deep/f0.bin', 0],
+        ['/s0/top.txt', '/w/s0/top.txt', 3],
+        ['/s1/deep/f1.bin', '/w/s1/deep/f1.bin', 1],
+      ]);
+      expect(threaded.files).toHaveLength(20);
+      expect(threaded.skipped).toEqual(['/s3/to-dir: symlink to a directory', '/s4/dangling: broken symlink or vanished', '/s5/fifo: not a regular file']);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses a local name that is no valid repo path, even deep in a scanned subtree', async () => {
+    const wide = join(root, 'bad');
+    for (let i = 0; i < 10; i++) await mkdir(join(wide, `s${i}`), { recursive: true });
+    await writeFile(join(wide, 's7', 'a\\b.txt'), 'x');
+    const err = await planSources({ dest: to('/w'), sources: [wide], recursive: true }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_INVALID_PATH', message: expect.stringContaining('backslash') });
   });
 
   it('refuses a directory without -r', async () => {
@@ -105,6 +154,6 @@ describe('put source planning', () => {
   });
 
   it('maps stdin to the destination without touching the file system', async () => {
-    expect(await planSources({ dest: to('/in.bin'), sources: ['-'], recursive: false })).toEqual([{ local: '-', dest: '/in.bin', size: undefined }]);
+    expect([...(await planSources({ dest: to('/in.bin'), sources: ['-'], recursive: false }))]).toEqual([{ local: '-', dest: '/in.bin', size: undefined }]);
   });
 });

@@ -1,12 +1,12 @@
-import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatactlClient } from '../../cli/client.js';
 import { readSmallFiles } from '../../cli/transfer/file-tasks.js';
 import { putFiles, type PutFilesOptions } from '../../cli/transfer/put.js';
-import { RACY_MS } from '../../cli/transfer/stat-cache.js';
-import { FileChunker } from '../../src/chunking/index.js';
+import { encodeIndexEntry, RACY_MS, readIndexRecords } from '../../cli/transfer/stat-cache.js';
+import { chunkerId, FileChunker } from '../../src/chunking/index.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -56,7 +56,7 @@ function put(root: string, extra: Partial<PutFilesOptions> = {}) {
     recursive: true,
     chunker: smallChunks,
     author: 'tester',
-    index: join(dir, 'put-index.tsv'),
+    index: join(dir, 'put-index.bin'),
     ...extra,
   });
 }
@@ -168,33 +168,59 @@ describe('the put index: unchanged files are neither read nor sent', () => {
 
   it('ignores an index file it cannot parse', async () => {
     const root = await makeTree(3);
-    await writeFile(join(dir, 'put-index.tsv'), 'garbage\nmore garbage\n');
+    await writeFile(join(dir, 'put-index.bin'), 'garbage\nmore garbage\n');
     const result = await put(root);
     expect(result).toMatchObject({ created: true, readFiles: 4 });
-    const lines = (await readFile(join(dir, 'put-index.tsv'), 'utf8')).trimEnd().split('\n');
-    expect(lines[0]).toBe('datactl-put-index 2');
-    expect(lines.at(-1)).toBe(`#head\t${result.commit}`);
-    expect(lines).toHaveLength(1 + 4 + 1);
+    const records = readIndexRecords(await readFile(join(dir, 'put-index.bin')));
+    expect(records.map((r) => r.type)).toEqual(['entry', 'entry', 'entry', 'entry', 'head']);
+    expect(records.at(-1)).toEqual({ type: 'head', commit: result.commit });
   });
 });
 
 describe('the put index file', () => {
+  it('records each file with its fingerprint and manifest hash, under the head that put made', async () => {
+    const root = await makeTree(2);
+    const result = await put(root);
+    const st = await stat(join(root, 'd1', 'f1.txt'));
+    const records = readIndexRecords(await readFile(join(dir, 'put-index.bin')));
+    expect(records.find((r) => r.type === 'entry' && r.dest === '/t/d1/f1.txt')).toEqual({
+      type: 'entry',
+      dest: '/t/d1/f1.txt',
+      fingerprint: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev },
+      chunker: chunkerId(smallChunks),
+      hash: blake3Hex('file 1\nfile 1\n'),
+      chunks: 0,
+    });
+    expect(records.find((r) => r.type === 'entry' && r.dest === '/t/big.bin')).toMatchObject({ chunks: expect.any(Number) });
+    expect(records.at(-1)).toEqual({ type: 'head', commit: result.commit });
+  });
+
   it('appends what a small change recorded, and a torn append counts for nothing', async () => {
     const root = await makeTree(20);
     await put(root);
-    const file = join(dir, 'put-index.tsv');
-    const before = await readFile(file, 'utf8');
+    const file = join(dir, 'put-index.bin');
+    const before = await readFile(file);
     await writeOld(join(root, 'd0', 'f0.txt'), 'edited\n');
     const second = await put(root);
-    const after = await readFile(file, 'utf8');
-    expect(after.startsWith(before)).toBe(true);
-    expect(after.slice(before.length).trimEnd().split('\n')).toEqual([expect.stringMatching(/^\/t\/d0\/f0\.txt\t/), `#head\t${second.commit}`]);
+    const after = await readFile(file);
+    expect(after.subarray(0, before.length).equals(before)).toBe(true);
+    expect(readIndexRecords(after).slice(readIndexRecords(before).length)).toEqual([
+      expect.objectContaining({ type: 'entry', dest: '/t/d0/f0.txt', hash: blake3Hex('edited\n') }),
+      { type: 'head', commit: second.commit },
+    ]);
 
-    // A crash between the entries and their head line: the entries must not count.
-    await writeFile(file, `${after}/t/d1/f1.txt\tforged\t1\t2\t3\t4\t5\tx\t${'0'.repeat(64)}\t\n`);
-    expect(await put(root)).toMatchObject({ created: false, readFiles: 0, unchangedFiles: 21 });
-    // ...nor be adopted by the next head line: that save rewrote the file instead of appending.
-    expect(await readFile(file, 'utf8')).not.toContain('forged');
+    // A crash between an entry and its head record: the entry must not count. Forged to claim
+    // the edited file's new fingerprint with a wrong hash, so trusting it would skip the edit.
+    const edited = join(root, 'd1', 'f1.txt');
+    await writeOld(edited, 'edited too\n');
+    const st = await stat(edited);
+    const fp = new Float64Array([st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev]);
+    const manifest = { size: st.size, hash: '0'.repeat(64), chunker: chunkerId(smallChunks), chunks: [] };
+    await writeFile(file, Buffer.concat([after, encodeIndexEntry({ dest: '/t/d1/f1.txt', fp, at: 0, manifest })]));
+    expect(await put(root)).toMatchObject({ created: true, readFiles: 1, unchangedFiles: 20 });
+    expect((await remoteHashes())['/t/d1/f1.txt']).toBe(blake3Hex('edited too\n'));
+    // ...nor be adopted by the next head record: that save rewrote the file instead of appending.
+    expect(readIndexRecords(await readFile(file)).filter((r) => r.type === 'entry' && r.hash === '0'.repeat(64))).toEqual([]);
   });
 });
 
