@@ -72,6 +72,19 @@ export function parseRepoPath(value: unknown): RepoPath {
   return p as RepoPath;
 }
 
+/**
+ * Whether a file name (from readdir: never '', '.', '..', nor holding '/') is a path segment that
+ * needs no further check: no control characters or backslash, and at most MAX_SEGMENT_BYTES / 3
+ * UTF-16 units, so within MAX_SEGMENT_BYTES in UTF-8. Lets a put of 100k files skip the full
+ * parseRepoPath of each (a tenth of its planning time); anything else gets that parse.
+ */
+export function isPlainName(name: string): boolean {
+  return name.length <= MAX_SEGMENT_BYTES / 3 && PLAIN_NAME.test(name);
+}
+
+// eslint-disable-next-line no-control-regex
+const PLAIN_NAME = /^[^\x00-\x1f\x7f\\]+$/;
+
 /** Split `/a/b/c` into `['a','b','c']`; `/` gives `[]`. */
 export function pathSegments(path: RepoPath): string[] {
   return path === '/' ? [] : path.slice(1).split('/');

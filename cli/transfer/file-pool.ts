@@ -12,23 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ChunkerParams } from '../../src/chunking/index.js';
 import { fail } from '../../src/errors.js';
-import { chunkFile, readSmallFiles, scanTree, statFiles, type ChunkBlock, type ReadBatchResult, type SmallFileRequest, type TreeScan } from './file-tasks.js';
+import { chunkFile, readSmallFiles, type ChunkBlock, type ReadBatchResult, type SmallFileRequest } from './file-tasks.js';
+import { scanTree, statFiles, type TreeScan } from './scan-tasks.js';
+import type { TaskRequest, WorkerReply } from './worker-protocol.js';
 import { writeSmallFiles, type WriteBatch, type WriteBatchResult } from './write-tasks.js';
-
-/** Blocks a chunk task may send before the main thread has taken them (memory: this x 4 MiB). */
-export const CHUNK_BLOCKS_AHEAD = 3;
-
-export type TaskRequest =
-  | { id: number; kind: 'stat'; paths: string[] }
-  | { id: number; kind: 'scan'; dir: string }
-  | { id: number; kind: 'read'; files: SmallFileRequest[]; params: ChunkerParams }
-  | { id: number; kind: 'chunk'; path: string; params: ChunkerParams }
-  | { id: number; kind: 'write'; batch: WriteBatch };
-
-export type WorkerReply =
-  | { id: number; kind: 'done'; result: unknown }
-  | { id: number; kind: 'block'; block: ChunkBlock }
-  | { id: number; kind: 'error'; code: string | undefined; message: string };
 
 type ChunkedFile = { size: number };
 
@@ -45,8 +32,15 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  busy: Pending | undefined;
+  /** Tasks sent and not yet answered, oldest first (the worker runs them in order). */
+  inflight: Pending[];
 }
+
+/**
+ * Tasks a worker may hold at once: the next is already there when one ends, so a worker does not
+ * sit idle while the main thread is busy (a re-put's scan spent a third of its time so).
+ */
+const PIPELINE = 4;
 
 /**
  * Default worker count: the cores less the one the main thread uploads from, but at least 2 (stat
@@ -68,7 +62,7 @@ export class FilePool {
     const script = workerScript();
     if (!script) return;
     for (let i = 0; i < workers; i++) {
-      const slot: Slot = { worker: new Worker(script), busy: undefined };
+      const slot: Slot = { worker: new Worker(script), inflight: [] };
       slot.worker.on('message', (m: WorkerReply) => this.onReply(slot, m));
       slot.worker.on('error', (err) => this.onCrash(slot, err));
       this.slots.push(slot);
@@ -127,17 +121,22 @@ export class FilePool {
     });
   }
 
+  /** Queued tasks, in order, each to the worker holding fewest. */
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (slot.busy || this.queue.length === 0) continue;
-      slot.busy = this.queue.shift()!;
-      slot.worker.postMessage(slot.busy.request, slot.busy.transfer ?? []);
+    while (this.queue.length > 0) {
+      const task = this.queue[0]!;
+      let best: Slot | undefined;
+      for (const slot of this.slots) if (canTake(slot, task) && (!best || slot.inflight.length < best.inflight.length)) best = slot;
+      if (!best) return;
+      this.queue.shift();
+      best.inflight.push(task);
+      best.worker.postMessage(task.request, task.transfer ?? []);
     }
   }
 
   private onReply(slot: Slot, m: WorkerReply): void {
-    const task = slot.busy;
-    if (!task || task.request.id !== m.id) return;
+    const task = slot.inflight.find((t) => t.request.id === m.id);
+    if (!task) return;
     if (m.kind === 'block') {
       // Acknowledged once taken, so the worker reads ahead a bounded amount.
       task.chain = (task.chain ?? Promise.resolve()).then(async () => {
@@ -148,43 +147,42 @@ export class FilePool {
       });
       // A consumer that failed will never ack again: the worker would wait forever, so retire it.
       task.chain.catch((err: Error) => {
-        if (slot.busy !== task) return;
-        slot.busy = undefined;
+        if (!slot.inflight.includes(task)) return;
         this.slots.splice(this.slots.indexOf(slot), 1);
         void slot.worker.terminate();
-        task.reject(err);
+        for (const held of slot.inflight.splice(0)) held.reject(err);
         if (this.slots.length === 0) for (const queued of this.queue.splice(0)) queued.reject(err);
         this.dispatch();
       });
       return;
     }
-    const chain = task.chain ?? Promise.resolve();
-    if (m.kind === 'error') {
-      const err = Object.assign(new Error(m.message), { code: m.code });
-      void chain.then(
-        () => this.finish(slot, () => task.reject(err)),
-        () => undefined,
-      );
-      return;
-    }
-    void chain.then(
-      () => this.finish(slot, () => task.resolve(m.result)),
+    const settle = m.kind === 'error' ? () => task.reject(Object.assign(new Error(m.message), { code: m.code })) : () => task.resolve(m.result);
+    // Answered at once, unless blocks of this task are still being taken: then after them.
+    if (!task.chain) return this.finish(slot, task, settle);
+    void task.chain.then(
+      () => this.finish(slot, task, settle),
       () => undefined, // handled where the block failed
     );
   }
 
-  private finish(slot: Slot, settle: () => void): void {
-    slot.busy = undefined;
+  private finish(slot: Slot, task: Pending, settle: () => void): void {
+    slot.inflight.splice(slot.inflight.indexOf(task), 1);
     settle();
     this.dispatch();
   }
 
   private onCrash(slot: Slot, err: Error): void {
     this.failure = fail('E_INTERNAL', `a file worker crashed: ${err.message}`);
-    slot.busy?.reject(this.failure);
-    slot.busy = undefined;
+    for (const task of slot.inflight.splice(0)) task.reject(this.failure);
     for (const task of this.queue.splice(0)) task.reject(this.failure);
   }
+}
+
+/** A chunk task streams blocks against credits, so it has its worker to itself. */
+function canTake(slot: Slot, task: Pending): boolean {
+  if (slot.inflight.length === 0) return true;
+  if (task.request.kind === 'chunk' || slot.inflight[0]!.request.kind === 'chunk') return false;
+  return slot.inflight.length < PIPELINE;
 }
 
 /** The compiled worker next to this module; from TypeScript sources, the built copy in dist/. */

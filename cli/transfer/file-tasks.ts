@@ -1,69 +1,16 @@
 /**
- * The CPU- and syscall-heavy parts of a put, as plain synchronous functions: stat a list of paths,
- * read and hash a batch of small files, chunk one large file. They run inside worker threads
+ * The CPU- and syscall-heavy parts of a put, as plain synchronous functions: read and hash a
+ * batch of small files, chunk one large file (listing and stat-ing are in scan-tasks.ts). They run inside worker threads
  * (file-worker.ts) so that reading, chunking and hashing overlap with uploading on the main thread,
  * and they use synchronous fs calls on purpose: on the machines we measured, an async fs call costs
  * 20-70 us of event-loop and thread-pool overhead, several times the syscall itself (100k small
  * files: open/read/fstat/close dispatch alone took 7 s of the 15 s a put spent). They can also run
  * inline on the calling thread (FilePool with 0 workers), with identical results.
  */
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { FileChunker, type Chunk, type ChunkerParams } from '../../src/chunking/index.js';
 import { blake3Hex, EMPTY_HASH } from '../../src/hash/blake3.js';
 import type { ChunkHash } from '../../src/types.js';
-
-/** Per path in a stat result: kind, size, mtimeMs, ctimeMs, ino, dev. */
-export const STAT_FIELDS = 6;
-/** Kind codes in a stat result; 0 means vanished or a broken symlink. */
-export const FileKind = { Missing: 0, File: 1, Directory: 2, Other: 3 } as const;
-
-/** stat (following symlinks, as the put does) of every path, packed STAT_FIELDS numbers per path. */
-export function statFiles(paths: readonly string[]): Float64Array {
-  const out = new Float64Array(paths.length * STAT_FIELDS);
-  for (let i = 0; i < paths.length; i++) {
-    const s = statSync(paths[i]!, { throwIfNoEntry: false });
-    const o = i * STAT_FIELDS;
-    if (!s) continue; // kind 0: vanished or a broken symlink
-    out[o] = s.isFile() ? FileKind.File : s.isDirectory() ? FileKind.Directory : FileKind.Other;
-    out[o + 1] = s.size;
-    out[o + 2] = s.mtimeMs;
-    out[o + 3] = s.ctimeMs;
-    out[o + 4] = s.ino;
-    out[o + 5] = s.dev;
-  }
-  return out;
-}
-
-/** What scanTree found under a directory. */
-export interface TreeScan {
-  /** Paths relative to the directory, of the files and symlinks under it (depth first, sorted by name at every level), joined by NUL (which no name contains): one string crosses threads far cheaper than 50k. */
-  paths: string;
-  /** statFiles of those paths, in that order. */
-  stats: Float64Array;
-  /** Relative paths of entries that are neither files, directories nor symlinks (sockets, FIFOs, devices). */
-  others: string[];
-}
-
-/**
- * List and stat everything under `dir`, recursively: the whole scan of a put's subtree in one
- * worker task. Symlinks are not followed into (their target's kind is in the stat).
- */
-export function scanTree(dir: string): TreeScan {
-  const paths: string[] = [];
-  const others: string[] = [];
-  const walk = (local: string, rel: string) => {
-    const entries = readdirSync(local, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const path = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(`${local}/${e.name}`, path);
-      else if (e.isFile() || e.isSymbolicLink()) paths.push(path);
-      else others.push(path);
-    }
-  };
-  walk(dir, '');
-  return { paths: paths.join('\0'), stats: statFiles(paths.map((p) => `${dir}/${p}`)), others };
-}
 
 export interface SmallFileRequest {
   path: string;

@@ -4,10 +4,14 @@
  * run at most CHUNK_BLOCKS_AHEAD blocks ahead of the main thread's acknowledgements.
  */
 import { parentPort } from 'node:worker_threads';
-import { chunkFile, readSmallFiles, recycleBlock, scanTree, statFiles, type ChunkBlock } from './file-tasks.js';
-import type { TaskRequest, WorkerReply } from './file-pool.js';
-import { writeSmallFiles } from './write-tasks.js';
-import { CHUNK_BLOCKS_AHEAD } from './file-pool.js';
+import type { ChunkBlock } from './file-tasks.js';
+import { scanTree, statFiles } from './scan-tasks.js';
+import { CHUNK_BLOCKS_AHEAD, type TaskRequest, type WorkerReply } from './worker-protocol.js';
+
+// Loaded on first use: a scan starts before chunking, hashing and writing are compiled.
+let fileTasks: typeof import('./file-tasks.js') | undefined;
+const loadFileTasks = async () => (fileTasks ??= await import('./file-tasks.js'));
+const loadWriteTasks = () => import('./write-tasks.js');
 
 const port = parentPort!;
 const queue: TaskRequest[] = [];
@@ -19,7 +23,7 @@ const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []) => port.postM
 
 port.on('message', (message: TaskRequest | { kind: 'credit'; block?: ArrayBuffer }) => {
   if (message.kind === 'credit') {
-    if (message.block) recycleBlock(message.block);
+    if (message.block) fileTasks?.recycleBlock(message.block);
     credits++;
     wakeOnCredit?.();
     wakeOnCredit = undefined;
@@ -44,14 +48,14 @@ async function run(task: TaskRequest): Promise<void> {
       const scan = scanTree(task.dir);
       reply({ id: task.id, kind: 'done', result: scan }, [scan.stats.buffer as ArrayBuffer]);
     } else if (task.kind === 'read') {
-      const result = readSmallFiles(task.files, task.params);
+      const result = (await loadFileTasks()).readSmallFiles(task.files, task.params);
       const owned = result.files.flatMap((f) => (f.own ? [f.own] : []));
       reply({ id: task.id, kind: 'done', result }, [result.buffer, ...owned]);
     } else if (task.kind === 'write') {
-      reply({ id: task.id, kind: 'done', result: writeSmallFiles(task.batch) });
+      reply({ id: task.id, kind: 'done', result: (await loadWriteTasks()).writeSmallFiles(task.batch) });
     } else {
       credits = CHUNK_BLOCKS_AHEAD;
-      const result = await chunkFile(task.path, task.params, async (block: ChunkBlock) => {
+      const result = await (await loadFileTasks()).chunkFile(task.path, task.params, async (block: ChunkBlock) => {
         while (credits === 0) await new Promise<void>((resolve) => (wakeOnCredit = resolve));
         credits--;
         reply({ id: task.id, kind: 'block', block }, [block.block, ...block.spanning]);

@@ -105,7 +105,7 @@ export async function putFiles(client: DatactlClient, options: PutFilesOptions):
       return await run(index === undefined ? 'off' : canSkip ? 'skip' : 'reuse');
     } catch (err) {
       // A retry re-reads its sources: impossible for stdin, which the first attempt consumed.
-      if (!(err instanceof DatactlError) || index === undefined || files.locals.includes(STDIN)) throw err;
+      if (!(err instanceof DatactlError) || index === undefined || files.hasStdin) throw err;
       // The head moved under a put that skipped files: send every file (manifests still reused).
       if (canSkip && err.code === 'E_CONFLICT' && options.parent === undefined) return await run('reuse');
       // Reused manifests name chunks the repo does not have (it was deleted and recreated): read everything.
@@ -163,14 +163,14 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
   const toRead: number[] = [];
   for (let i = 0, at = 0; i < files.length; i++, at += FP_FIELDS) {
     const size = files.fp[at]!;
-    const stdin = Number.isNaN(size);
-    if (mode === 'skip' && !stdin && index!.matches(files.dests[i]!, files.fp, at, chunker)) {
+    const entry = mode === 'off' || Number.isNaN(size) ? -1 : files.findIn(index!, i);
+    if (mode === 'skip' && index!.matches(entry, files.fp, at, chunker)) {
       unchangedFiles++;
       bytes += size;
       progress.advance(size);
       continue;
     }
-    const known = mode !== 'off' && !stdin ? index!.lookup(files.dests[i]!, files.fp, at, chunker) : undefined;
+    const known = entry >= 0 ? index!.lookup(entry, files.fp, at, chunker) : undefined;
     if (known) {
       done(i, known);
       progress.advance(known.size);
@@ -192,7 +192,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
         await tasks.drain(); // stdin is read on this thread, in order
         read(group[0]!, await chunkStream(options.stdin ?? (process.stdin as AsyncIterable<Uint8Array>), params, uploader, progress));
       } else if (group.length > 1 || (first.size ?? 0) <= SMALL_FILE_BYTES) {
-        const requests = group.map((i) => ({ path: files.locals[i]!, size: files.size(i) ?? 0 }));
+        const requests = group.map((i) => ({ path: files.local(i), size: files.size(i) ?? 0 }));
         await tasks.run(async () => {
           const batch = await pool.readSmall(requests, params);
           await takeSmallBatch(batch, group, files, chunker, uploader, progress, read);
@@ -211,7 +211,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
 
   const base = { repo, branch, files: files.length, bytes, unchangedFiles, readFiles, ...pickStats(uploader) };
   const sent = function* (): Generator<CommitChange> {
-    for (let i = 0; i < files.length; i++) if (hashes[i] !== undefined) yield { op: 'put', path: files.dests[i]!, manifest: manifestOf(i) };
+    for (let i = 0; i < files.length; i++) if (hashes[i] !== undefined) yield { op: 'put', path: files.dest(i), manifest: manifestOf(i) };
   };
   let result: CommitResult | undefined;
   if (hashes.some((h) => h !== undefined)) {
@@ -236,7 +236,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     const recorded = function* (): Generator<IndexedFile> {
       for (let i = 0; i < files.length; i++) {
         const at = i * FP_FIELDS;
-        if (hashes[i] !== undefined && !Number.isNaN(files.fp[at])) yield { dest: files.dests[i]!, fp: files.fp, at, manifest: manifestOf(i) };
+        if (hashes[i] !== undefined && !Number.isNaN(files.fp[at])) yield { dest: files.dest(i), fp: files.fp, at, manifest: manifestOf(i) };
       }
     };
     await index.save(newHead, recorded(), plan.scanStartedMs, index.head !== null && parentOfNew === index.head).catch(() => undefined);
@@ -280,7 +280,7 @@ async function takeSmallBatch(
 ): Promise<void> {
   for (let k = 0; k < group.length; k++) {
     const f = batch.files[k]!;
-    const local = files.locals[group[k]!]!;
+    const local = files.local(group[k]!);
     if (f.error !== undefined) throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(local)}: ${f.error}`, { local });
     const bytes = new Uint8Array(f.own ?? batch.buffer, f.offset, f.size);
     const chunks: Array<[ChunkHash, number]> = f.chunks ?? (f.size === 0 ? [] : [[f.hash, f.size]]);
@@ -354,6 +354,6 @@ function pickStats(uploader: ChunkUploader) {
 }
 
 function defaultMessage(files: FileList, dest: RepoPath | undefined): string {
-  if (files.length === 1) return `put ${files.dests[0]}`;
+  if (files.length === 1) return `put ${files.dest(0)}`;
   return `put ${files.length} files to ${dest ?? '/'}`;
 }

@@ -5,9 +5,9 @@
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fail } from '../../src/errors.js';
-import { MAX_PATH_BYTES, MAX_SEGMENT_BYTES, parseRepoPath, type RepoPath } from '../../src/types.js';
-import { FileKind, scanTree, STAT_FIELDS, statFiles, type TreeScan } from './file-tasks.js';
-import { FP_FIELDS, type Fingerprint } from './stat-cache.js';
+import { isPlainName, MAX_PATH_BYTES, parseRepoPath, type RepoPath } from '../../src/types.js';
+import { FileKind, scanTree, STAT_FIELDS, statFiles, type TreeScan } from './scan-tasks.js';
+import { FP_FIELDS, type Fingerprint, type PutIndex } from './stat-cache.js';
 
 export type SourceKind = 'file' | 'dir' | 'stdin';
 
@@ -58,27 +58,62 @@ export interface FileJob {
 }
 
 /**
- * The files of a put, in order: parallel arrays rather than an object per file, since a re-put of
- * 100k unchanged files should cost little more than their stat calls.
+ * The files of a put, in order, kept compact: a re-put of 100k unchanged files should cost little
+ * more than their stat calls, so a file is a few numbers, not objects and strings. Paths come in
+ * parts: a part is a string of NUL-separated relative paths (one subtree's scan) with the local
+ * and repo prefixes they go under, and a file is a range of it; its strings are built on demand.
  */
 export class FileList {
-  readonly locals: string[] = [];
-  readonly dests: RepoPath[] = [];
   /** FP_FIELDS numbers per file: size, mtimeMs, ctimeMs, ino, dev (size NaN: stdin). */
   fp = new Float64Array(FP_FIELDS * 256);
+  /** Per file: its part, and where its relative path starts and ends in the part's text. */
+  private part = new Int32Array(256);
+  private start = new Int32Array(256);
+  private end = new Int32Array(256);
+  private readonly texts: string[] = [];
+  private readonly localBases: string[] = [];
+  private readonly destBases: string[] = [];
+  length = 0;
+  hasStdin = false;
 
-  get length(): number {
-    return this.dests.length;
+  /** A part: files at `localBase + piece` go to `destBase + piece`, pieces being ranges of `text`. */
+  addPart(localBase: string, destBase: string, text: string): number {
+    this.texts.push(text);
+    this.localBases.push(localBase);
+    this.destBases.push(destBase);
+    return this.texts.length - 1;
   }
 
-  /** A file stat'ed as `stats[at...]` (STAT_FIELDS numbers: kind, then the fingerprint). */
-  add(local: string, dest: RepoPath, stats: Float64Array, at: number): void {
-    const o = this.grow(local, dest);
+  /** The file `text.slice(start, end)` of `part`, stat'ed as `stats[at...]` (STAT_FIELDS: kind, then the fingerprint). */
+  add(part: number, start: number, end: number, stats: Float64Array, at: number): void {
+    const o = this.grow(part, start, end);
     for (let k = 0; k < FP_FIELDS; k++) this.fp[o + k] = stats[at + 1 + k]!;
   }
 
+  /** A file given by its own paths. */
+  addFile(local: string, dest: RepoPath, stats: Float64Array, at: number): void {
+    this.add(this.addPart(local, dest, ''), 0, 0, stats, at);
+  }
+
   addStdin(dest: RepoPath): void {
-    this.fp[this.grow(STDIN, dest)] = NaN;
+    this.fp[this.grow(this.addPart(STDIN, dest, ''), 0, 0)] = NaN;
+    this.hasStdin = true;
+  }
+
+  local(i: number): string {
+    const p = this.part[i]!;
+    return this.localBases[p]! + this.texts[p]!.slice(this.start[i]!, this.end[i]!);
+  }
+
+  dest(i: number): RepoPath {
+    const p = this.part[i]!;
+    return (this.destBases[p]! + this.texts[p]!.slice(this.start[i]!, this.end[i]!)) as RepoPath;
+  }
+
+  /** The put index entry of file `i`'s repo path (PutIndex.find), without building the path. */
+  findIn(index: PutIndex, i: number): number {
+    const p = this.part[i]!;
+    return index.find(this.destBases[p]!, this.texts[p]!, this.start[i]!, this.end[i]!);
   }
 
   size(i: number): number | undefined {
@@ -88,7 +123,7 @@ export class FileList {
 
   job(i: number): FileJob {
     const size = this.size(i);
-    const job: FileJob = { local: this.locals[i]!, dest: this.dests[i]!, size };
+    const job: FileJob = { local: this.local(i), dest: this.dest(i), size };
     if (size !== undefined) {
       const o = i * FP_FIELDS;
       job.fingerprint = { size, mtimeMs: this.fp[o + 1]!, ctimeMs: this.fp[o + 2]!, ino: this.fp[o + 3]!, dev: this.fp[o + 4]! };
@@ -100,17 +135,28 @@ export class FileList {
     for (let i = 0; i < this.length; i++) yield this.job(i);
   }
 
-  private grow(local: string, dest: RepoPath): number {
-    const o = this.dests.length * FP_FIELDS;
-    if (o + FP_FIELDS > this.fp.length) {
-      const grown = new Float64Array(this.fp.length * 2);
-      grown.set(this.fp);
-      this.fp = grown;
+  private grow(part: number, start: number, end: number): number {
+    const i = this.length++;
+    if (i === this.part.length) {
+      const n = i * 2;
+      this.part = resized(this.part, n);
+      this.start = resized(this.start, n);
+      this.end = resized(this.end, n);
+      const fp = new Float64Array(n * FP_FIELDS);
+      fp.set(this.fp);
+      this.fp = fp;
     }
-    this.locals.push(local);
-    this.dests.push(dest);
-    return o;
+    this.part[i] = part;
+    this.start[i] = start;
+    this.end[i] = end;
+    return i * FP_FIELDS;
   }
+}
+
+function resized(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
 }
 
 export interface PlanOptions {
@@ -225,21 +271,30 @@ export async function planSources(options: PlanOptions): Promise<FileList> {
       for (let k = 0; k < part.files.length; k++) {
         const c = part.files[k]!;
         const at = k * STAT_FIELDS;
-        if (stats[at] === FileKind.File) list.add(c.local, c.dest, stats, at);
+        if (stats[at] === FileKind.File) list.addFile(c.local, c.dest, stats, at);
         else skip(c, stats[at]!);
       }
     } else {
-      const { paths, stats, others } = await part.scan.catch((err: NodeJS.ErrnoException) => {
+      const { paths, stats, irregular, others } = await part.scan.catch((err: NodeJS.ErrnoException) => {
         throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(part.local)}: ${err.message}`, { local: part.local });
       });
       for (const rel of others) options.onSkip?.(`${part.local}/${rel}`, 'not a regular file');
       if (paths === '') continue;
-      const rels = paths.split('\0');
-      for (let k = 0; k < rels.length; k++) {
+      const destBase = `${part.destDir}/`;
+      const p = list.addPart(`${part.local}/`, destBase, paths);
+      // A path with an irregular name, or long enough to approach the limits, gets the full check.
+      for (const k of irregular) parseRepoPath(destBase + paths.split('\0')[k]);
+      const longest = MAX_PATH_BYTES / 3 - destBase.length;
+      for (let k = 0, start = 0; start <= paths.length; k++) {
+        let end = paths.indexOf('\0', start);
+        if (end < 0) end = paths.length;
         const at = k * STAT_FIELDS;
-        const local = `${part.local}/${rels[k]}`;
-        if (stats[at] === FileKind.File) list.add(local, treePath(part.destDir, rels[k]!), stats, at);
-        else skip({ local, dest: '/' as RepoPath, given: false }, stats[at]!);
+        if (stats[at] !== FileKind.File) skip({ local: `${part.local}/${paths.slice(start, end)}`, dest: '/' as RepoPath, given: false }, stats[at]!);
+        else {
+          if (end - start > longest) parseRepoPath(destBase + paths.slice(start, end));
+          list.add(p, start, end, stats, at);
+        }
+        start = end + 1;
       }
     }
   }
@@ -251,44 +306,18 @@ export async function planSources(options: PlanOptions): Promise<FileList> {
 function rejectDuplicates(list: FileList): void {
   const seen = new Map<string, string>();
   for (let i = 0; i < list.length; i++) {
-    const dest = list.dests[i]!;
+    const dest = list.dest(i);
     const other = seen.get(dest);
     if (other !== undefined) {
-      throw fail('E_BAD_REQUEST', `${JSON.stringify(other)} and ${JSON.stringify(list.locals[i])} would both be put at ${dest}`, { path: dest });
+      throw fail('E_BAD_REQUEST', `${JSON.stringify(other)} and ${JSON.stringify(list.local(i))} would both be put at ${dest}`, { path: dest });
     }
-    seen.set(dest, list.locals[i]!);
+    seen.set(dest, list.local(i));
   }
 }
 
-/**
- * `destDir/name` for a name straight from readdir (never '', '.', '..' or containing '/'): the
- * common case skips the full path parse, which was a tenth of a 100k-file put's planning time.
- */
+/** `destDir/name` for a name straight from readdir (see isPlainName). */
 function childPath(destDir: string, name: string): RepoPath {
   const path = `${destDir}/${name}`;
-  if (PLAIN_NAME.test(name) && name.length <= MAX_SEGMENT_BYTES / 3 && path.length <= MAX_PATH_BYTES / 3) return path as RepoPath;
+  if (isPlainName(name) && path.length <= MAX_PATH_BYTES / 3) return path as RepoPath;
   return parseRepoPath(path);
 }
-
-/** `destDir/rel` for a relative path scanTree built from readdir names, checked as childPath does. */
-function treePath(destDir: string, rel: string): RepoPath {
-  const path = `${destDir}/${rel}`;
-  if (PLAIN_NAME.test(rel) && path.length <= MAX_PATH_BYTES / 3 && segmentsShort(rel)) return path as RepoPath;
-  return parseRepoPath(path);
-}
-
-/** Every `/`-separated segment of `rel` is at most MAX_SEGMENT_BYTES / 3 characters (so bytes). */
-function segmentsShort(rel: string): boolean {
-  const max = MAX_SEGMENT_BYTES / 3;
-  if (rel.length <= max) return true;
-  for (let from = 0; ; ) {
-    const slash = rel.indexOf('/', from);
-    const end = slash < 0 ? rel.length : slash;
-    if (end - from > max) return false;
-    if (slash < 0) return true;
-    from = slash + 1;
-  }
-}
-
-// eslint-disable-next-line no-control-regex
-const PLAIN_NAME = /^[^\x00-\x1f\x7f\\]+$/;

@@ -172,8 +172,8 @@ describe('the put index: unchanged files are neither read nor sent', () => {
     const result = await put(root);
     expect(result).toMatchObject({ created: true, readFiles: 4 });
     const records = readIndexRecords(await readFile(join(dir, 'put-index.bin')));
-    expect(records.map((r) => r.type)).toEqual(['entry', 'entry', 'entry', 'entry', 'head']);
-    expect(records.at(-1)).toEqual({ type: 'head', commit: result.commit });
+    expect(records.map((r) => r.type)).toEqual(['head', 'entry', 'entry', 'entry', 'entry']);
+    expect(records[0]).toEqual({ type: 'head', commit: result.commit });
   });
 });
 
@@ -192,7 +192,7 @@ describe('the put index file', () => {
       chunks: 0,
     });
     expect(records.find((r) => r.type === 'entry' && r.dest === '/t/big.bin')).toMatchObject({ chunks: expect.any(Number) });
-    expect(records.at(-1)).toEqual({ type: 'head', commit: result.commit });
+    expect(records[0]).toEqual({ type: 'head', commit: result.commit });
   });
 
   it('appends what a small change recorded, and a torn append counts for nothing', async () => {
@@ -221,6 +221,43 @@ describe('the put index file', () => {
     expect((await remoteHashes())['/t/d1/f1.txt']).toBe(blake3Hex('edited too\n'));
     // ...nor be adopted by the next head record: that save rewrote the file instead of appending.
     expect(readIndexRecords(await readFile(file)).filter((r) => r.type === 'entry' && r.hash === '0'.repeat(64))).toEqual([]);
+  });
+});
+
+describe('finding files in the put index', () => {
+  it('trusts the entry a later put appended over the one the file was written with', async () => {
+    const root = await makeTree(20);
+    await put(root);
+    await writeOld(join(root, 'd2', 'f2.txt'), 'edited\n'); // appended: the base still holds its old entry
+    expect(await put(root)).toMatchObject({ created: true, readFiles: 1 });
+    expect(await put(root)).toMatchObject({ created: false, readFiles: 0, unchangedFiles: 21 });
+  });
+
+  it('finds names beyond ASCII by their UTF-8 bytes, and never confuses two that share them as chars', async () => {
+    const root = await makeTree(4);
+    await writeOld(join(root, 'd0', 'é.txt'), 'e acute');
+    await writeOld(join(root, 'd0', 'Ã©.txt'), 'A tilde, copyright'); // its chars are the UTF-8 bytes of "é"
+    await put(root);
+    expect(await put(root)).toMatchObject({ created: false, readFiles: 0, unchangedFiles: 7 });
+    await writeOld(join(root, 'd0', 'é.txt'), 'e acute, edited');
+    expect(await put(root)).toMatchObject({ created: true, readFiles: 1 });
+    const remote = await remoteHashes();
+    expect(remote['/t/d0/é.txt']).toBe(blake3Hex('e acute, edited'));
+    expect(remote['/t/d0/Ã©.txt']).toBe(blake3Hex('A tilde, copyright'));
+  });
+
+  it('a damaged saved table finds nothing rather than a wrong entry: the files are read again', async () => {
+    const root = await makeTree(20);
+    const first = await put(root);
+    const file = join(dir, 'put-index.bin');
+    const bytes = await readFile(file);
+    const tableAt = bytes.readUInt32LE('datactl-put-index 3\n'.length);
+    const slots = bytes.readUInt32LE('datactl-put-index 3\n'.length + 4);
+    const table = new Int32Array(bytes.buffer, bytes.byteOffset + tableAt, slots);
+    for (let i = 0; i < slots; i++) table[i] = i % 3 === 0 ? 0 : ((i * 7919) % (bytes.length + 100)) - 50; // anywhere, in range or not
+    await writeFile(file, bytes);
+    expect(await put(root)).toMatchObject({ commit: first.commit, readFiles: 21 });
+    expect(await put(root)).toMatchObject({ created: false, readFiles: 0 }); // and that put saved a sound index
   });
 });
 
