@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ChunkerParams } from '../../src/chunking/index.js';
 import { fail } from '../../src/errors.js';
-import { chunkFile, readSmallFiles, type ChunkBlock, type ReadBatchResult, type SmallFileRequest } from './file-tasks.js';
+import { chunkFile, readSmallFiles, recycleBlock, type ChunkBlock, type ReadBatchResult, type SmallFileRequest } from './file-tasks.js';
 import { scanTree, statFiles, type TreeScan } from './scan-tasks.js';
-import type { TaskRequest, WorkerReply } from './worker-protocol.js';
+import type { TaskRequest, WorkerNotice, WorkerReply } from './worker-protocol.js';
 import { writeSmallFiles, type WriteBatch, type WriteBatchResult } from './write-tasks.js';
 
 type ChunkedFile = { size: number };
@@ -89,6 +89,13 @@ export class FilePool {
     return this.submit({ id: this.nextId++, kind: 'read', files, params }) as Promise<ReadBatchResult>;
   }
 
+  /** Give back the buffer of a readSmall batch whose bytes were taken: the next batch is read into it. */
+  recycle(buffer: ArrayBuffer): void {
+    if (this.slots.length === 0) return recycleBlock(buffer);
+    const slot = this.slots.reduce((a, b) => (b.inflight.length < a.inflight.length ? b : a));
+    slot.worker.postMessage({ kind: 'recycle', block: buffer } satisfies WorkerNotice, [buffer]);
+  }
+
   /** Verify and write a batch of downloaded small files; the batch's buffer is transferred. */
   writeSmall(batch: WriteBatch): Promise<WriteBatchResult> {
     if (this.slots.length === 0) return Promise.resolve().then(() => writeSmallFiles(batch));
@@ -143,7 +150,7 @@ export class FilePool {
         await task.onBlock!(m.block);
         // onBlock copied what it keeps: the block goes back to be read into again.
         const block = m.block.block;
-        slot.worker.postMessage({ kind: 'credit', block }, block.byteLength > 0 ? [block] : []);
+        slot.worker.postMessage({ kind: 'credit', block } satisfies WorkerNotice, block.byteLength > 0 ? [block] : []);
       });
       // A consumer that failed will never ack again: the worker would wait forever, so retire it.
       task.chain.catch((err: Error) => {

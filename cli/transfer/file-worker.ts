@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { ChunkBlock } from './file-tasks.js';
 import { scanTree, statFiles } from './scan-tasks.js';
-import { CHUNK_BLOCKS_AHEAD, type TaskRequest, type WorkerReply } from './worker-protocol.js';
+import { CHUNK_BLOCKS_AHEAD, type TaskRequest, type WorkerNotice, type WorkerReply } from './worker-protocol.js';
 
 // Loaded on first use: a scan starts before chunking, hashing and writing are compiled.
 let fileTasks: typeof import('./file-tasks.js') | undefined;
@@ -21,7 +21,11 @@ let wakeOnCredit: (() => void) | undefined;
 
 const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-port.on('message', (message: TaskRequest | { kind: 'credit'; block?: ArrayBuffer }) => {
+port.on('message', (message: TaskRequest | WorkerNotice) => {
+  if (message.kind === 'recycle') {
+    fileTasks?.recycleBlock(message.block);
+    return;
+  }
   if (message.kind === 'credit') {
     if (message.block) fileTasks?.recycleBlock(message.block);
     credits++;

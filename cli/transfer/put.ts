@@ -13,7 +13,7 @@ import type { DatactlClient } from '../client.js';
 import { defaultAuthor } from '../defaults.js';
 import { NO_PROGRESS, type ProgressSink } from '../progress.js';
 import { FilePool } from './file-pool.js';
-import type { ChunkBlock, ReadBatchResult } from './file-tasks.js';
+import { BLOCK_BYTES, type ChunkBlock, type ReadBatchResult } from './file-tasks.js';
 import { TaskPool } from './pool.js';
 import { FileList, planSources, STDIN } from './sources.js';
 import { FP_FIELDS, PutIndex, type IndexedFile } from './stat-cache.js';
@@ -70,7 +70,8 @@ export interface PutFilesResult {
 /** Files up to this size are read whole, many per worker task. */
 export const SMALL_FILE_BYTES = 64 * 1024;
 const SMALL_BATCH_FILES = 256;
-const SMALL_BATCH_BYTES = 4 * 1024 * 1024;
+/** A batch fits a block buffer, which the workers recycle. */
+const SMALL_BATCH_BYTES = BLOCK_BYTES - 1;
 
 export { defaultAuthor };
 
@@ -196,6 +197,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
         await tasks.run(async () => {
           const batch = await pool.readSmall(requests, params);
           await takeSmallBatch(batch, group, files, chunker, uploader, progress, read);
+          pool.recycle(batch.buffer); // its bytes were copied into the uploader
         });
       } else {
         await tasks.run(async () => read(group[0]!, await chunkLargeFile(pool, first.local, params, chunker, uploader, progress)));
@@ -258,9 +260,14 @@ function* taskGroups(files: FileList, order: readonly number[]): Generator<numbe
       yield [i];
       continue;
     }
+    if (group.length > 0 && groupBytes + size > SMALL_BATCH_BYTES) {
+      yield group;
+      group = [];
+      groupBytes = 0;
+    }
     group.push(i);
     groupBytes += size;
-    if (group.length >= SMALL_BATCH_FILES || groupBytes >= SMALL_BATCH_BYTES) {
+    if (group.length >= SMALL_BATCH_FILES) {
       yield group;
       group = [];
       groupBytes = 0;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatactlClient } from '../../cli/client.js';
-import { readSmallFiles } from '../../cli/transfer/file-tasks.js';
+import { readSmallFiles, recycleBlock } from '../../cli/transfer/file-tasks.js';
 import { putFiles, type PutFilesOptions } from '../../cli/transfer/put.js';
 import { encodeIndexEntry, RACY_MS, readIndexRecords } from '../../cli/transfer/stat-cache.js';
 import { chunkerId, FileChunker } from '../../src/chunking/index.js';
@@ -281,6 +281,20 @@ describe('reading small files in a batch', () => {
     const batch = readSmallFiles([{ path: join(dir, 'missing'), size: 1 }, { path: ok, size: 4 }], smallChunks);
     expect(batch.files[0]!.error).toBe('ENOENT');
     expect(batch.files[1]!.hash).toBe(blake3Hex('fine'));
+  });
+
+  it('reads the next batch into a buffer given back, with none of the old bytes showing through', async () => {
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    await writeFile(a, 'a much longer first file');
+    await writeFile(b, 'short');
+    const first = readSmallFiles([{ path: a, size: 24 }], smallChunks);
+    recycleBlock(first.buffer);
+    const second = readSmallFiles([{ path: b, size: 5 }], smallChunks);
+    expect(second.buffer).toBe(first.buffer);
+    const f = second.files[0]!;
+    expect(Buffer.from(second.buffer, f.offset, f.size).toString()).toBe('short');
+    expect(f.hash).toBe(blake3Hex('short'));
   });
 });
 

@@ -10,6 +10,8 @@ import { seededBytes } from '../helpers/seeded-bytes.js';
 function fakeServer(has: Set<string> = new Set(), failUpload = false) {
   const uploaded: string[] = [];
   const requestSizes: number[] = [];
+  /** The distinct buffers chunk payloads were sent from (the uploader's arenas). */
+  const arenas = new Set<ArrayBufferLike>();
   let inFlight = 0;
   let maxInFlight = 0;
   const client = {
@@ -18,6 +20,7 @@ function fakeServer(has: Set<string> = new Set(), failUpload = false) {
     },
     async uploadChunks(_repo: string, parts: Uint8Array | readonly Uint8Array[]) {
       const body = Array.isArray(parts) ? Buffer.concat(parts as Uint8Array[]) : (parts as Uint8Array);
+      if (Array.isArray(parts)) for (const p of parts as Uint8Array[]) if (p.byteLength > FRAME_HEADER_BYTES) arenas.add(p.buffer);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((r) => setTimeout(r, 5));
@@ -28,7 +31,7 @@ function fakeServer(has: Set<string> = new Set(), failUpload = false) {
       return { received: 0, stored: 0, storedBytes: 0, deduplicated: 0 };
     },
   };
-  return { client: client as unknown as DatactlClient, uploaded, requestSizes, maxInFlight: () => maxInFlight };
+  return { client: client as unknown as DatactlClient, uploaded, requestSizes, arenas, maxInFlight: () => maxInFlight };
 }
 
 const chunk = (seed: number, size = 1000): Frame => {
@@ -45,6 +48,21 @@ describe('ChunkUploader', () => {
     const stats = await up.finish();
     expect(server.uploaded.sort()).toEqual([a!.hash, c!.hash].sort());
     expect(stats).toEqual({ chunks: 3, uniqueChunks: 3, uploadedChunks: 2, uploadedBytes: 2000 });
+  });
+
+  it('fills at most inFlight + 1 arenas, however many readers add at once', async () => {
+    const server = fakeServer();
+    const up = new ChunkUploader(server.client, 'r', { batchBytes: 4000, inFlight: 2 });
+    const reader = async (r: number) => {
+      for (let i = 0; i < 20; i++) {
+        const f = chunk(r * 100 + i);
+        await up.add(f.hash, f.bytes);
+      }
+    };
+    await Promise.all([0, 1, 2, 3].map(reader));
+    expect(await up.finish()).toMatchObject({ uniqueChunks: 80, uploadedChunks: 80 });
+    expect(server.arenas.size).toBeGreaterThan(1);
+    expect(server.arenas.size).toBeLessThanOrEqual(3);
   });
 
   it('sends a chunk repeated across files once', async () => {
