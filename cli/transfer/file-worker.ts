@@ -56,7 +56,8 @@ async function run(task: TaskRequest): Promise<void> {
       const owned = result.files.flatMap((f) => (f.own ? [f.own] : []));
       reply({ id: task.id, kind: 'done', result }, [result.buffer, ...owned]);
     } else if (task.kind === 'write') {
-      reply({ id: task.id, kind: 'done', result: (await loadWriteTasks()).writeSmallFiles(task.batch) });
+      const result = { ...(await loadWriteTasks()).writeSmallFiles(task.batch), buffer: task.batch.buffer };
+      reply({ id: task.id, kind: 'done', result }, [task.batch.buffer]);
     } else {
       credits = CHUNK_BLOCKS_AHEAD;
       const result = await (await loadFileTasks()).chunkFile(task.path, task.params, async (block: ChunkBlock) => {

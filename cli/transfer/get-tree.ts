@@ -91,6 +91,9 @@ export async function downloadEntries(job: EntryDownload, planned: AsyncIterable
   const writer = (more: boolean) => (files ??= new FilePool(more ? defaultWorkerCount() : 0));
   const made = new Set<string>();
   let batch = new Batch(job.batchBytes ?? 4 * 1024 * 1024);
+  // Batch buffers the writers gave back: fresh 4 MiB buffers per batch were freed only when the
+  // garbage collector got to them, and piled up meanwhile.
+  const spare: ArrayBuffer[] = [];
   let count = 0;
   let bytes = 0;
   try {
@@ -108,13 +111,13 @@ export async function downloadEntries(job: EntryDownload, planned: AsyncIterable
         const full = batch;
         batch = new Batch(full.limitBytes);
         const to = writer(true);
-        await pool.run(() => fetchBatch(job, full, to));
+        await pool.run(() => fetchBatch(job, full, to, spare));
       }
       batch.add(file);
     }
     if (batch.files.length > 0) {
       const to = writer(false);
-      await pool.run(() => fetchBatch(job, batch, to));
+      await pool.run(() => fetchBatch(job, batch, to, spare));
     }
     await pool.drain();
   } catch (err) {
@@ -169,7 +172,7 @@ class Batch {
   }
 }
 
-async function fetchBatch(job: EntryDownload, batch: Batch, files: FilePool): Promise<void> {
+async function fetchBatch(job: EntryDownload, batch: Batch, files: FilePool, spare: ArrayBuffer[]): Promise<void> {
   const hashes = [...batch.hashes];
   const data = new Map<string, Uint8Array>();
   if (hashes.length > 0) {
@@ -185,8 +188,10 @@ async function fetchBatch(job: EntryDownload, batch: Batch, files: FilePool): Pr
   if (data.size !== hashes.length) {
     throw fail('E_CORRUPT_OBJECT', `server sent ${data.size} of ${hashes.length} requested chunks`);
   }
-  const write = assemble(batch, data, job.fsync ?? false);
+  const write = assemble(batch, data, job.fsync ?? false, spare);
+  data.clear();
   const result = await files.writeSmall(write);
+  if (result.buffer && result.buffer.byteLength === batch.limitBytes && spare.length < 4) spare.push(result.buffer);
   for (let i = 0; i < result.written; i++) await job.onWritten?.(batch.files[i]!);
   job.progress.advance(write.sizes.slice(0, result.written).reduce((a, b) => a + b, 0));
   if (result.error) throw writeError(batch.files[result.error.index]!, result.error);
@@ -197,8 +202,9 @@ async function fetchBatch(job: EntryDownload, batch: Batch, files: FilePool): Pr
  * for the worker that verifies and writes them (write-tasks.ts). Small files make this copy cheap
  * next to the syscalls it saves; a chunk shared by several files is copied into each.
  */
-function assemble(batch: Batch, data: Map<string, Uint8Array>, fsync: boolean): WriteBatch {
-  const out: WriteBatch = { buffer: new ArrayBuffer(batch.bytes), paths: [], sizes: [], hashes: [], chunkCounts: [], chunkHashes: [], chunkSizes: [], fsync };
+function assemble(batch: Batch, data: Map<string, Uint8Array>, fsync: boolean, spare: ArrayBuffer[]): WriteBatch {
+  const buffer = batch.bytes <= batch.limitBytes ? (spare.pop() ?? new ArrayBuffer(batch.limitBytes)) : new ArrayBuffer(batch.bytes);
+  const out: WriteBatch = { buffer, paths: [], sizes: [], hashes: [], chunkCounts: [], chunkHashes: [], chunkSizes: [], fsync };
   const bytes = new Uint8Array(out.buffer);
   let at = 0;
   for (const { entry, local } of batch.files) {

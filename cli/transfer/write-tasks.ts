@@ -31,6 +31,8 @@ export interface WriteBatch {
 export interface WriteBatchResult {
   /** Files in place, from the first; on error the rest were not written. */
   written: number;
+  /** The batch's buffer, handed back (from a worker: transferred) to be filled again. */
+  buffer?: ArrayBuffer;
   error?: {
     /** Index of the file that failed. */
     index: number;

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FilePool } from '../../cli/transfer/file-pool.js';
 import { writeSmallFiles, type WriteBatch } from '../../cli/transfer/write-tasks.js';
 import { blake3Hex, EMPTY_HASH } from '../../src/hash/blake3.js';
 
@@ -31,6 +32,23 @@ function batchOf(files: Array<[string, string]>, damage?: number): WriteBatch {
     fsync: false,
   };
 }
+
+describe('writing a batch in a worker thread', () => {
+  it('hands the batch buffer back, so the next batch can be laid out in it', async () => {
+    const pool = new FilePool(1);
+    try {
+      const batch = batchOf([['a.txt', 'alpha\n'], ['b.txt', 'beta\n']]);
+      const size = batch.buffer.byteLength;
+      const result = await pool.writeSmall(batch);
+      expect(result.written).toBe(2);
+      expect(batch.buffer.byteLength).toBe(0); // moved to the worker, not copied
+      expect(result.buffer?.byteLength).toBe(size);
+      expect(Buffer.from(result.buffer!).toString()).toBe('alpha\nbeta\n');
+    } finally {
+      await pool.close();
+    }
+  });
+});
 
 describe('writeSmallFiles', () => {
   it('creates new files, replaces existing ones whole, and leaves no temp files', async () => {
