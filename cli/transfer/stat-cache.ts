@@ -50,10 +50,6 @@ export const RACY_MS = 2000;
 export const FP_FIELDS = 5;
 const FP_BYTES = FP_FIELDS * 8;
 
-// Little-endian, as the records are (every platform Node runs on but s390x).
-const SCRATCH = new Float64Array(FP_FIELDS);
-const SCRATCH_BYTES = new Uint8Array(SCRATCH.buffer);
-
 export interface Fingerprint {
   size: number;
   mtimeMs: number;
@@ -115,7 +111,7 @@ export class PutIndex {
     if (!valid || baseHeadEnd < 0 || baseHeadEnd > tableAt || log[BASE] !== HEAD) return PutIndex.empty(file);
     let head = headOf(log, BASE, baseHeadEnd);
     // The saved slots, copied (2 MB for 100k entries: a millisecond) so the log can be applied.
-    // Not checked here (that was most of the load): matches checks each entry it is given.
+    // Not checked here (that was most of the load): find checks each entry it returns.
     const saved = new Int32Array(slots);
     new Uint8Array(saved.buffer).set(log.subarray(tableAt, logAt));
     let entries = PathTable.restore(log, saved, baseEntries);
@@ -178,9 +174,8 @@ export class PutIndex {
   /** The manifest `entry` (from find) recorded, if the local file still has the recorded fingerprint. */
   lookup(entry: number, fp: Float64Array, at: number, chunker: string): Manifest | undefined {
     if (!this.matches(entry, fp, at, chunker)) return undefined;
-    const record = entry;
     const log = this.log;
-    let o = record + 3 + log.readUInt16LE(record + 1) + FP_BYTES;
+    let o = entry + 3 + log.readUInt16LE(entry + 1) + FP_BYTES;
     o += 1 + log[o]!;
     const hash = log.toString('hex', o, o + 32);
     const count = log.readUInt32LE(o + 32);
@@ -190,15 +185,12 @@ export class PutIndex {
     return { size, hash, chunker, chunks };
   }
 
-  /** Compared as bytes (the record's doubles are unaligned; reading each was most of the cost). */
   private sameFingerprint(record: number, fp: Float64Array, at: number, chunker: string): boolean {
     const log = this.log;
-    const o = record + 3 + (log[record + 1]! | (log[record + 2]! << 8));
-    for (let k = 0; k < FP_FIELDS; k++) SCRATCH[k] = fp[at + k]!;
-    for (let k = 0; k < FP_BYTES; k++) if (log[o + k] !== SCRATCH_BYTES[k]) return false;
-    const c = o + FP_BYTES;
-    if (log[c] !== chunker.length) return false;
-    for (let k = 0; k < chunker.length; k++) if (log[c + 1 + k] !== chunker.charCodeAt(k)) return false;
+    let o = record + 3 + log.readUInt16LE(record + 1);
+    for (let k = 0; k < FP_FIELDS; k++, o += 8) if (log.readDoubleLE(o) !== fp[at + k]) return false;
+    if (log[o] !== chunker.length) return false;
+    for (let k = 0; k < chunker.length; k++) if (log[o + 1 + k] !== chunker.charCodeAt(k)) return false;
     return true;
   }
 
