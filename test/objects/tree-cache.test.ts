@@ -12,7 +12,11 @@ const hash = (n: number) => n.toString(16).padStart(64, '0') as ChunkHash;
 
 /** A directory of `files` entries, distinct per `tag`. */
 function treeOf(tag: string, files: number): Tree {
-  return { entries: Array.from({ length: files }, (_, i) => ({ name: `${tag}-${i}`, type: 'file' as const, size: i, hash: hash(i), manifest: hash(i + 1) })) };
+  return {
+    entries: Array.from({ length: files }, (_, i) => ({
+      name: `${tag}-${i}`, type: 'file' as const, size: i, hash: hash(i), manifest: hash(i + 1),
+    })),
+  };
 }
 
 describe('tree cache', () => {
@@ -64,7 +68,7 @@ describe('tree cache', () => {
     expect(reads).toEqual([keys.tree(b)]);
   });
 
-  it('keeps the tree it added last even when that one alone is over the bound (paging a huge directory)', async () => {
+  it('keeps the tree it added last even when it alone is over the bound (paging a huge dir)', async () => {
     const small = await store(treeOf('s', 10));
     const huge = await store(treeOf('h', 500));
     const cache = new TreeCache(meta, 100);
