@@ -96,9 +96,8 @@ function parseManifest(id: string, v: string | undefined): Manifest {
 /**
  * Decoded trees by id. Trees are immutable, so a cache needs no invalidation. Bounded by entry
  * count: a decoded entry holds ~300 bytes (two 64-digit ids, a name, a size), so 200k entries kept
- * ~55 MB of server heap alive after a 100k-file get; 32k keep ~10 MB and still hold every directory
- * of a walk's current path. The tree added last always stays, however large, so paging through
- * one huge directory decodes it once.
+ * ~55 MB of server heap alive after a 100k-file get; 32k keep ~10 MB. The tree added last always
+ * stays, however large, so paging through one huge directory decodes it once.
  */
 export class TreeCache {
   private readonly cache = new Map<string, Tree>();
