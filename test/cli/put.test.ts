@@ -222,6 +222,18 @@ describe('the put index file', () => {
     // ...nor be adopted by the next head record: that save rewrote the file instead of appending.
     expect(readIndexRecords(await readFile(file)).filter((r) => r.type === 'entry' && r.hash === '0'.repeat(64))).toEqual([]);
   });
+
+  it('rewrites rather than appends when the log would grow long next to the base, which every load replays', async () => {
+    const root = await makeTree(4);
+    await put(root);
+    const file = join(dir, 'put-index.bin');
+    const baseEntries = async () => (await readFile(file)).readUInt32LE('datactl-put-index 3\n'.length + 8);
+    expect(await baseEntries()).toBe(5);
+    await Promise.all(Array.from({ length: 4200 }, (_, i) => writeOld(join(root, 'many', `m${i}.txt`), `m${i}`)));
+    expect(await put(root)).toMatchObject({ created: true, readFiles: 4200 });
+    expect(await baseEntries()).toBe(4205);
+    expect(await put(root)).toMatchObject({ created: false, readFiles: 0, unchangedFiles: 4205 });
+  });
 });
 
 describe('finding files in the put index', () => {
