@@ -2,9 +2,12 @@
  * Worker threads for the file work of a put (file-tasks.ts): stat, read+hash small files, chunk
  * large ones; and of a get (write-tasks.ts): verify and write small files. The main thread keeps
  * the network; the workers keep the disk and the CPU-heavy chunking and hashing, so both proceed
- * at once. With 0 workers (or when the compiled worker
- * script is absent, as under a TypeScript test runner without a build) the same functions run
- * inline, with identical results.
+ * at once. With 0 workers (or when the compiled worker script is absent, as under a TypeScript
+ * test runner without a build) the same functions run inline, with identical results.
+ *
+ * Workers start with the first task that needs them, not with the pool: a worker takes ~0.1 s of
+ * CPU to boot, longer than a put of a few small files takes in all, so until one has started,
+ * small tasks (a few paths to stat, a few MB to read or chunk) run inline.
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -42,6 +45,11 @@ interface Slot {
  */
 const PIPELINE = 4;
 
+/** Until the workers have started: stat lists up to this many paths run inline (~3 us each)... */
+const INLINE_STAT_PATHS = 64;
+/** ...and so do reads and chunking up to this many bytes (a few ms, against ~0.1 s to boot a worker). */
+export const INLINE_BYTES = 8 * 1024 * 1024;
+
 /**
  * Default worker count: the cores less the one the main thread uploads from, but at least 2 (stat
  * and small-file reads are syscall-bound and overlap well even on 2 cores), at most 4.
@@ -57,35 +65,37 @@ export class FilePool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private failure: Error | undefined;
+  private readonly script: URL | undefined;
+  /** Whether the workers were started: from then on every task goes to them while any is left. */
+  private started = false;
 
-  constructor(workers = defaultWorkerCount()) {
-    const script = workerScript();
-    if (!script) return;
-    for (let i = 0; i < workers; i++) {
-      const slot: Slot = { worker: new Worker(script), inflight: [] };
-      slot.worker.on('message', (m: WorkerReply) => this.onReply(slot, m));
-      slot.worker.on('error', (err) => this.onCrash(slot, err));
-      this.slots.push(slot);
-    }
+  constructor(private readonly size = defaultWorkerCount()) {
+    this.script = size > 0 ? workerScript() : undefined;
   }
 
+  /** Worker threads this pool runs tasks on (once started); 0: everything inline. */
   get workers(): number {
+    return this.script ? this.size : 0;
+  }
+
+  /** Worker threads started and alive. */
+  get running(): number {
     return this.slots.length;
   }
 
   stat(paths: string[]): Promise<Float64Array> {
-    if (this.slots.length === 0) return Promise.resolve().then(() => statFiles(paths));
+    if (this.inline(paths.length <= INLINE_STAT_PATHS)) return Promise.resolve().then(() => statFiles(paths));
     return this.submit({ id: this.nextId++, kind: 'stat', paths }) as Promise<Float64Array>;
   }
 
   /** List and stat a whole directory tree (scanTree); fails with the errno of an unreadable directory. */
   scan(dir: string): Promise<TreeScan> {
-    if (this.slots.length === 0) return Promise.resolve().then(() => scanTree(dir));
+    if (this.inline(false)) return Promise.resolve().then(() => scanTree(dir));
     return this.submit({ id: this.nextId++, kind: 'scan', dir }) as Promise<TreeScan>;
   }
 
   readSmall(files: SmallFileRequest[], params: ChunkerParams): Promise<ReadBatchResult> {
-    if (this.slots.length === 0) return Promise.resolve().then(() => readSmallFiles(files, params));
+    if (this.inline(files.reduce((sum, f) => sum + f.size, 0) <= INLINE_BYTES)) return Promise.resolve().then(() => readSmallFiles(files, params));
     return this.submit({ id: this.nextId++, kind: 'read', files, params }) as Promise<ReadBatchResult>;
   }
 
@@ -98,21 +108,36 @@ export class FilePool {
 
   /** Verify and write a batch of downloaded small files; the batch's buffer is transferred. */
   writeSmall(batch: WriteBatch): Promise<WriteBatchResult> {
-    if (this.slots.length === 0) return Promise.resolve().then(() => writeSmallFiles(batch));
+    if (this.inline(false)) return Promise.resolve().then(() => writeSmallFiles(batch));
     return this.submit({ id: this.nextId++, kind: 'write', batch }, undefined, [batch.buffer]) as Promise<WriteBatchResult>;
   }
 
   /**
    * Chunk one file; `onBlock` gets each block in order and the next is read while it runs. The
-   * block's memory is reused once onBlock resolves: copy whatever must outlive the call.
+   * block's memory is reused once onBlock resolves: copy whatever must outlive the call. `size`
+   * (as stat'ed) only decides where the work runs.
    */
-  async chunk(path: string, params: ChunkerParams, onBlock: (block: ChunkBlock) => Promise<void>): Promise<ChunkedFile> {
+  async chunk(path: string, size: number, params: ChunkerParams, onBlock: (block: ChunkBlock) => Promise<void>): Promise<ChunkedFile> {
     try {
-      if (this.slots.length === 0) return await chunkFile(path, params, onBlock, true);
+      if (this.inline(size <= INLINE_BYTES)) return await chunkFile(path, params, onBlock, true);
       return (await this.submit({ id: this.nextId++, kind: 'chunk', path, params }, onBlock)) as ChunkedFile;
     } catch (err) {
       throw readError(path, err);
     }
+  }
+
+  /** Whether a task runs on this thread: without workers (none, or all closed), and while `small` until they start. */
+  private inline(small: boolean): boolean {
+    if (this.started) return this.slots.length === 0;
+    if (!this.script || small) return true;
+    this.started = true;
+    for (let i = 0; i < this.size; i++) {
+      const slot: Slot = { worker: new Worker(this.script), inflight: [] };
+      slot.worker.on('message', (m: WorkerReply) => this.onReply(slot, m));
+      slot.worker.on('error', (err) => this.onCrash(slot, err));
+      this.slots.push(slot);
+    }
+    return false;
   }
 
   async close(): Promise<void> {

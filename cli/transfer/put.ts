@@ -200,7 +200,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
           pool.recycle(batch.buffer); // its bytes were copied into the uploader
         });
       } else {
-        await tasks.run(async () => read(group[0]!, await chunkLargeFile(pool, first.local, params, chunker, uploader, progress)));
+        await tasks.run(async () => read(group[0]!, await chunkLargeFile(pool, first.local, first.size ?? 0, params, chunker, uploader, progress)));
       }
     }
     await tasks.drain();
@@ -304,6 +304,7 @@ async function takeSmallBatch(
 async function chunkLargeFile(
   pool: FilePool,
   local: string,
+  expectedSize: number,
   params: ChunkerParams,
   chunker: string,
   uploader: ChunkUploader,
@@ -323,7 +324,7 @@ async function chunkLargeFile(
     }
     progress.advance(b.bytes);
   };
-  const { size } = await pool.chunk(local, params, onBlock);
+  const { size } = await pool.chunk(local, expectedSize, params, onBlock);
   const hash = fileHasher.digestHex();
   return { size, hash, chunker, chunks: refs };
 }

@@ -1,0 +1,75 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FilePool, INLINE_BYTES } from '../../cli/transfer/file-pool.js';
+import { chunkFile, readSmallFiles, type ChunkBlock } from '../../cli/transfer/file-tasks.js';
+import { statFiles } from '../../cli/transfer/scan-tasks.js';
+import { DEFAULT_CHUNKER_PARAMS } from '../../src/chunking/index.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
+
+let dir: string;
+let pool: FilePool;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'datactl-file-pool-'));
+  pool = new FilePool(2);
+});
+afterEach(async () => {
+  await pool.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Each block's chunk list, which is all a consumer sees besides the bytes. */
+async function chunkList(run: (onBlock: (b: ChunkBlock) => Promise<void>) => Promise<unknown>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  await run(async (b) => void seen.push(b.chunks.map((c) => c.size)));
+  return seen;
+}
+
+describe('file pool: workers start with the first task that needs them', () => {
+  it('stats, reads and chunks a few small files on this thread, with the same results, and starts no worker', async () => {
+    const files = ['a.txt', 'b.txt'].map((name) => path.join(dir, name));
+    await writeFile(files[0]!, 'alpha\n');
+    await writeFile(files[1]!, seededBytes(3, 200_000));
+    const requests = [{ path: files[0]!, size: 6 }];
+
+    expect(await pool.stat(files)).toEqual(statFiles(files));
+    const batch = await pool.readSmall(requests, DEFAULT_CHUNKER_PARAMS);
+    expect(batch.files).toEqual(readSmallFiles(requests, DEFAULT_CHUNKER_PARAMS).files);
+    const inline = await chunkList((onBlock) => chunkFile(files[1]!, DEFAULT_CHUNKER_PARAMS, onBlock, true));
+    expect(await chunkList((onBlock) => pool.chunk(files[1]!, 200_000, DEFAULT_CHUNKER_PARAMS, onBlock))).toEqual(inline);
+
+    expect(pool.workers).toBe(2);
+    expect(pool.running).toBe(0);
+  });
+
+  it('starts its workers for a directory scan, and runs every later task on them', async () => {
+    await mkdir(path.join(dir, 'sub'));
+    await writeFile(path.join(dir, 'sub', 'x.txt'), 'x');
+    const scan = await pool.scan(dir);
+    expect(scan.paths).toBe('sub/x.txt');
+    expect(pool.running).toBe(2);
+    const requests = [{ path: path.join(dir, 'sub', 'x.txt'), size: 1 }];
+    const batch = await pool.readSmall(requests, DEFAULT_CHUNKER_PARAMS);
+    expect(batch.files[0]).toMatchObject({ size: 1 });
+  });
+
+  it('starts its workers for a file larger than it chunks inline, and cuts it the same', async () => {
+    const big = path.join(dir, 'big.bin');
+    await writeFile(big, seededBytes(5, INLINE_BYTES + 1));
+    const inline = await chunkList((onBlock) => chunkFile(big, DEFAULT_CHUNKER_PARAMS, onBlock, true));
+    expect(await chunkList((onBlock) => pool.chunk(big, INLINE_BYTES + 1, DEFAULT_CHUNKER_PARAMS, onBlock))).toEqual(inline);
+    expect(pool.running).toBe(2);
+  });
+
+  it('runs everything inline with no workers asked for', async () => {
+    const none = new FilePool(0);
+    try {
+      await none.scan(dir);
+      expect(none.workers).toBe(0);
+      expect(none.running).toBe(0);
+    } finally {
+      await none.close();
+    }
+  });
+});
