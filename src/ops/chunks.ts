@@ -25,9 +25,9 @@ export async function missingChunks(ctx: EngineContext, repo: RepoName, hashes: 
 
 /**
  * Ingest a framed upload. Every chunk is hashed as it arrives; one mismatch or a cut-off body
- * rejects the whole request and nothing from it is indexed. Chunk bytes are never copied here:
- * each chunk stays in the buffers it arrived in (as views) until its pack is written, so `body`
- * must yield buffers its producer never reuses (socket reads are always fresh).
+ * rejects the whole request and nothing from it is indexed. A chunk is hashed and staged as views
+ * of the buffers it arrived in and copied once, into its pack, so `body` must yield buffers its
+ * producer does not reuse before the next few MiB have been read (socket reads are always fresh).
  */
 export async function uploadChunks(ctx: EngineContext, repo: RepoName, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<IngestStats> {
   await requireRepo(ctx.meta, repo);

@@ -47,12 +47,15 @@ export class ChunkIngest {
     this.writer = new PackWriter(store, packTargetBytes);
   }
 
-  /** Add a chunk whose bytes were already verified against `hash`; keeps `bytes` by reference. */
+  /**
+   * Add a chunk whose bytes were already verified against `hash`. `bytes` is kept by reference
+   * until its group is checked against the index (at most STAGE_BYTES later), then copied into a pack.
+   */
   async add(hash: ChunkHash, bytes: Uint8Array): Promise<void> {
     await this.addParts(hash, [bytes], bytes.byteLength);
   }
 
-  /** Add a verified chunk given as views whose concatenation is its `length` bytes; kept by reference. */
+  /** Add a verified chunk given as views whose concatenation is its `length` bytes; kept as `add` keeps them. */
   async addParts(hash: ChunkHash, parts: readonly Uint8Array[], length: number): Promise<void> {
     this.stats.received++;
     if (this.seen.has(hash)) return;

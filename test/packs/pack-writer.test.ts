@@ -3,7 +3,6 @@ import { blake3Hex } from '../../src/hash/blake3.js';
 import { packKey } from '../../src/packs/chunk-location.js';
 import { PackWriter } from '../../src/packs/pack-writer.js';
 import { MemoryObjectStore } from '../../src/storage/memory-store.js';
-import type { ChunkHash } from '../../src/types.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 
 /** A memory store that also remembers the parts each put was given (to see what was copied). */
@@ -40,15 +39,17 @@ describe('PackWriter', () => {
     expect(stored.equals(Buffer.concat([a, b]))).toBe(true);
   });
 
-  it('hands the store the very buffers it was given, never copies', async () => {
+  it('copies what it stages, so the caller may reuse its buffers at once', async () => {
     const store = new RecordingStore();
     const writer = new PackWriter(store, 1024 * 1024);
-    const parts = reads(seededBytes(3, 200_000), 65536);
-    await writer.addParts(blake3Hex(Buffer.concat(parts)), parts, 200_000);
+    const a = seededBytes(3, 200_000);
+    const parts = reads(a, 65536);
+    await writer.addParts(blake3Hex(a), parts, a.length);
+    for (const part of parts) part.fill(0); // the socket buffer is recycled before the pack is written
     await writer.flush();
-    expect(store.puts).toHaveLength(1);
-    expect(store.puts[0]!.parts).toHaveLength(parts.length);
-    expect(store.puts[0]!.parts.every((p, i) => p === parts[i])).toBe(true);
+    const [[, loc]] = writer.locations();
+    expect((await store.getRange(packKey(loc.pack), 0, a.length)).equals(a)).toBe(true);
+    expect(store.puts[0]!.parts.some((p) => parts.includes(p))).toBe(false);
   });
 
   it('stores a chunk once however often it is added', async () => {
@@ -61,30 +62,53 @@ describe('PackWriter', () => {
     expect(writer.locations()).toHaveLength(1);
   });
 
-  it('flushes once the buffers its chunks keep alive reach twice the target, however small the chunks', async () => {
-    // Tiny chunks, each a view into its own 64 KiB read (their neighbours were deduplicated away):
-    // 32 of them pin 2 MiB of reads while holding only 3.2 KB of chunk bytes.
+  it('never lets a pack outgrow the target: a chunk that would overflow it starts the next one', async () => {
     const store = new RecordingStore();
-    const writer = new PackWriter(store, 1024 * 1024);
-    for (let i = 0; i < 40; i++) {
-      const read = seededBytes(100 + i, 65536);
-      const chunk = read.subarray(1000, 1100);
-      await writer.addParts(blake3Hex(chunk) as ChunkHash, [chunk], chunk.length);
+    const writer = new PackWriter(store, 10_000);
+    const chunks = [4000, 4000, 4000, 6000, 1].map((size, i) => seededBytes(200 + i, size));
+    for (const c of chunks) await writer.add(blake3Hex(c), c);
+    expect(writer.pendingBytes).toBe(1); // 8000 | 4000+6000 (exactly full, written at once) | 1 pending
+    await writer.flush();
+    const sizes = store.puts.map((p) => p.parts.reduce((n, x) => n + x.byteLength, 0));
+    expect(sizes).toEqual([8000, 10_000, 1]);
+    for (const [hash, loc] of writer.locations()) {
+      const bytes = await store.getRange(packKey(loc.pack), loc.offset, loc.length);
+      expect(blake3Hex(bytes)).toBe(hash);
     }
-    expect(store.puts).toHaveLength(1);
-    expect(store.puts[0]!.parts).toHaveLength(32);
-    expect(writer.pendingBytes).toBe(8 * 100);
   });
 
-  it('counts a read shared by consecutive chunks once', async () => {
+  it('writes a chunk larger than the target as a pack of its own, after the pack before it', async () => {
     const store = new RecordingStore();
-    const writer = new PackWriter(store, 1024 * 1024);
-    const read = seededBytes(7, 65536);
-    for (let i = 0; i < 600; i++) {
-      const chunk = read.subarray(i * 100, i * 100 + 100);
-      await writer.addParts(blake3Hex(chunk) as ChunkHash, [chunk], chunk.length);
+    const writer = new PackWriter(store, 10_000);
+    const small = seededBytes(300, 3000);
+    const big = seededBytes(301, 25_000);
+    await writer.add(blake3Hex(small), small);
+    await writer.addParts(blake3Hex(big), reads(big, 8192), big.length);
+    expect(writer.pendingBytes).toBe(0);
+    const locs = writer.locations();
+    expect(locs.map(([, l]) => [l.offset, l.length])).toEqual([
+      [0, 3000],
+      [0, 25_000],
+    ]);
+    expect(locs[0]![1].pack).not.toBe(locs[1]![1].pack);
+    expect((await store.getRange(packKey(locs[1]![1].pack), 0, big.length)).equals(big)).toBe(true);
+  });
+
+  it('packs written one after another by different writers keep their own bytes (buffers are reused)', async () => {
+    const store = new MemoryObjectStore();
+    const expected: Array<[string, Uint8Array]> = [];
+    for (let w = 0; w < 4; w++) {
+      const writer = new PackWriter(store, 64 * 1024);
+      for (let i = 0; i < 20; i++) {
+        const c = seededBytes(400 + w * 20 + i, 3000 + i);
+        await writer.add(blake3Hex(c), c);
+        expected.push([blake3Hex(c), c]);
+      }
+      await writer.flush();
+      for (const [hash, loc] of writer.locations()) {
+        const want = expected.find(([h]) => h === hash)![1];
+        expect((await store.getRange(packKey(loc.pack), loc.offset, loc.length)).equals(want)).toBe(true);
+      }
     }
-    expect(store.puts).toHaveLength(0);
-    expect(writer.pendingBytes).toBe(60_000);
   });
 });
