@@ -12,7 +12,11 @@ RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 # Runtime stage: production dependencies and compiled output only, as an unprivileged user.
 FROM node:20-bookworm-slim
+# MALLOC_ARENA_MAX: glibc gives each thread that allocates (libuv's pool running LevelDB reads and
+# file I/O) its own heap arena; two arenas cut the server's peak over a 100k-file put and get by
+# ~20 MB (thread arenas 42-66 -> 6-14 MB, measured with pmap).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     DATACTL_HOST=0.0.0.0 \
     DATACTL_PORT=8080 \
     DATACTL_DATA_DIR=/var/lib/datactl
