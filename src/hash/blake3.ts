@@ -2,11 +2,33 @@
  * BLAKE3 through the native `@napi-rs/blake-hash` binding (~4 GB/s here; the WASM fallback of the
  * `blake3` package manages ~176 MB/s). Hashes are 64 lowercase hex digits, the same as `b3sum`.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ChunkHash } from '../types.js';
 
-const require = createRequire(import.meta.url);
-const native = require('@napi-rs/blake-hash') as typeof import('@napi-rs/blake-hash');
+type Binding = typeof import('@napi-rs/blake-hash');
+
+/**
+ * The binding for this platform. The package's own loader first asks process.report.getReport()
+ * whether libc is musl, which costs ~10 ms in every thread that loads it: each CLI run, each file
+ * worker that hashes, the server. Where musl's dynamic loader is absent the process is glibc, so
+ * the prebuilt glibc package is required directly, from where the package would find it; anywhere
+ * else (musl, other platforms, a missing prebuild) the package's loader decides as before.
+ */
+export function loadBinding(): Binding {
+  const require = createRequire(import.meta.url);
+  const arch = { x64: 'x86_64', arm64: 'aarch64' }[process.arch as string];
+  if (process.platform === 'linux' && arch && !existsSync(`/lib/ld-musl-${arch}.so.1`)) {
+    try {
+      return createRequire(require.resolve('@napi-rs/blake-hash'))(`@napi-rs/blake-hash-linux-${process.arch}-gnu`) as Binding;
+    } catch {
+      // not installed (or not loadable): the package's loader reports what is wrong
+    }
+  }
+  return require('@napi-rs/blake-hash') as Binding;
+}
+
+const native = loadBinding();
 
 /** A Buffer view of the same memory (no copy): the binding's typings take Buffer. */
 function asBuffer(data: Uint8Array): Buffer {

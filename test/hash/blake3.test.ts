@@ -1,0 +1,31 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { blake3Hex, blake3HexParts, EMPTY_HASH } from '../../src/hash/blake3.js';
+
+const execFileP = promisify(execFile);
+const built = fileURLToPath(new URL('../../dist/src/hash/blake3.js', import.meta.url));
+const arch = { x64: 'x86_64', arm64: 'aarch64' }[process.arch as string];
+const glibcLinux = process.platform === 'linux' && arch !== undefined && !existsSync(`/lib/ld-musl-${arch}.so.1`);
+
+describe('BLAKE3', () => {
+  it('hashes as b3sum does, whole or in parts', () => {
+    // b3sum of "abc" and of nothing (the BLAKE3 reference vectors)
+    expect(blake3Hex('abc')).toBe('6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85');
+    expect(blake3Hex(new Uint8Array(0))).toBe(EMPTY_HASH);
+    expect(EMPTY_HASH).toBe('af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262');
+    const bytes = new TextEncoder().encode('abc');
+    expect(blake3HexParts([bytes.subarray(0, 1), bytes.subarray(1)])).toBe(blake3Hex('abc'));
+  });
+
+  // The package's loader asks process.report whether libc is musl (~10 ms per thread that loads it).
+  it.skipIf(!glibcLinux || !existsSync(built))('loads the glibc prebuild without asking process.report', async () => {
+    const script = `process.report.getReport = () => { throw new Error('process.report.getReport was called') };
+      const { blake3Hex } = await import(${JSON.stringify(built)});
+      process.stdout.write(blake3Hex('abc'));`;
+    const { stdout } = await execFileP(process.execPath, ['--input-type=module', '-e', script]);
+    expect(stdout).toBe('6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85');
+  });
+});
