@@ -35,8 +35,19 @@ function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** Where a digest in base64url is decoded to be printed as hex (synchronous use only). */
+const digest = Buffer.allocUnsafeSlow(33);
+
+/**
+ * The binding's `blake3` answers a new Buffer, which cost ~3 us per call here whatever the input
+ * (2.5 KB: 5.5 us in all); the base64url string of `blake3UrlSafeBase64`, decoded into a reused
+ * buffer and printed as hex, ~1.5 us. A put or get of 100k small files makes 100k such calls on
+ * each side. Throughput on large inputs is the same (~3.2 GB/s on 64 MB for both).
+ */
 export function blake3Hex(data: Uint8Array | string): ChunkHash {
-  return native.blake3(typeof data === 'string' ? data : asBuffer(data)).toString('hex') as ChunkHash;
+  const b64 = native.blake3UrlSafeBase64(typeof data === 'string' ? data : asBuffer(data));
+  digest.write(b64, 0, 33, 'base64url');
+  return digest.toString('hex', 0, 32) as ChunkHash;
 }
 
 /**

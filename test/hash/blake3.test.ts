@@ -1,5 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +12,14 @@ import { blake3Hex, blake3HexParts, EMPTY_HASH } from '../../src/hash/blake3.js'
 const execFileP = promisify(execFile);
 const built = fileURLToPath(new URL('../../dist/src/hash/blake3.js', import.meta.url));
 const arch = { x64: 'x86_64', arm64: 'aarch64' }[process.arch as string];
+const hasB3sum = (() => {
+  try {
+    execFileSync('b3sum', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 const glibcLinux = process.platform === 'linux' && arch !== undefined && !existsSync(`/lib/ld-musl-${arch}.so.1`);
 
 describe('BLAKE3', () => {
@@ -18,6 +30,22 @@ describe('BLAKE3', () => {
     expect(EMPTY_HASH).toBe('af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262');
     const bytes = new TextEncoder().encode('abc');
     expect(blake3HexParts([bytes.subarray(0, 1), bytes.subarray(1)])).toBe(blake3Hex('abc'));
+  });
+
+  it.skipIf(!hasB3sum)('matches b3sum at every size around the 1 KiB chunk and 64-byte block edges', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'datactl-blake3-'));
+    try {
+      const bytes = randomBytes(70_000);
+      for (const size of [1, 63, 64, 65, 1023, 1024, 1025, 2048, 4097, 65_536, 70_000]) {
+        const file = path.join(dir, String(size));
+        await writeFile(file, bytes.subarray(0, size));
+        const expected = execFileSync('b3sum', ['--no-names', file]).toString().trim();
+        expect(blake3Hex(bytes.subarray(0, size)), `${size} bytes`).toBe(expected);
+        expect(blake3Hex(new Uint8Array(bytes.buffer, bytes.byteOffset, size)), `${size} bytes, not a Buffer`).toBe(expected);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   // The package's loader asks process.report whether libc is musl (~10 ms per thread that loads it).
