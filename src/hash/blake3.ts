@@ -15,17 +15,24 @@ type Binding = typeof import('@napi-rs/blake-hash');
  * the prebuilt glibc package is required directly, from where the package would find it; anywhere
  * else (musl, other platforms, a missing prebuild) the package's loader decides as before.
  */
-export function loadBinding(): Binding {
+function loadBinding(): Binding {
   const require = createRequire(import.meta.url);
-  const arch = { x64: 'x86_64', arm64: 'aarch64' }[process.arch as string];
-  if (process.platform === 'linux' && arch && !existsSync(`/lib/ld-musl-${arch}.so.1`)) {
+  const prebuild = glibcPrebuild();
+  if (prebuild) {
     try {
-      return createRequire(require.resolve('@napi-rs/blake-hash'))(`@napi-rs/blake-hash-linux-${process.arch}-gnu`) as Binding;
+      return createRequire(require.resolve('@napi-rs/blake-hash'))(prebuild) as Binding;
     } catch {
       // not installed (or not loadable): the package's loader reports what is wrong
     }
   }
   return require('@napi-rs/blake-hash') as Binding;
+}
+
+/** The glibc prebuild to load directly, or undefined where the package's loader must decide. */
+export function glibcPrebuild(): string | undefined {
+  const arch = { x64: 'x86_64', arm64: 'aarch64' }[process.arch as string];
+  if (process.platform !== 'linux' || !arch || existsSync(`/lib/ld-musl-${arch}.so.1`)) return undefined;
+  return `@napi-rs/blake-hash-linux-${process.arch}-gnu`;
 }
 
 const native = loadBinding();
@@ -36,7 +43,7 @@ function asBuffer(data: Uint8Array): Buffer {
 }
 
 /** Where a digest in base64url is decoded to be printed as hex (synchronous use only). */
-const digest = Buffer.allocUnsafeSlow(33);
+const digest = Buffer.allocUnsafeSlow(32);
 
 /**
  * The binding's `blake3` answers a new Buffer, which cost ~3 us per call here whatever the input
@@ -46,8 +53,8 @@ const digest = Buffer.allocUnsafeSlow(33);
  */
 export function blake3Hex(data: Uint8Array | string): ChunkHash {
   const b64 = native.blake3UrlSafeBase64(typeof data === 'string' ? data : asBuffer(data));
-  digest.write(b64, 0, 33, 'base64url');
-  return digest.toString('hex', 0, 32) as ChunkHash;
+  digest.write(b64, 'base64url');
+  return digest.toString('hex') as ChunkHash;
 }
 
 /**

@@ -2,7 +2,7 @@
  * The foundation's "done means", through the real CLI binary against a real server: round trips
  * on every object store, dedup figures as the CLI reports them, concurrent writers, resume.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileChunker } from '../../src/chunking/index.js';
 import { Blake3Stream } from '../../src/hash/blake3.js';
+import { b3sum, hasB3sum } from '../helpers/b3sum.js';
 import { CLI_BIN, runCli } from '../helpers/cli.js';
 import { rgwFromEnv } from '../helpers/rgw.js';
 import { startS3rver, type S3rverHandle } from '../helpers/s3rver.js';
@@ -50,15 +51,6 @@ async function treeHashes(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
-const b3sum = (file: string) => execFileSync('b3sum', ['--no-names', file]).toString().trim();
-const hasB3sum = (() => {
-  try {
-    execFileSync('b3sum', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 async function cli(server: TestServer, args: string[]) {
   const res = await runCli([...args, '--server', server.url], { env: { DATACTL_AUTHOR: 'e2e' } });

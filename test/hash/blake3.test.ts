@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -7,20 +7,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { blake3Hex, blake3HexParts, EMPTY_HASH } from '../../src/hash/blake3.js';
+import { blake3Hex, blake3HexParts, EMPTY_HASH, glibcPrebuild } from '../../src/hash/blake3.js';
+import { b3sum, hasB3sum } from '../helpers/b3sum.js';
 
 const execFileP = promisify(execFile);
 const built = fileURLToPath(new URL('../../dist/src/hash/blake3.js', import.meta.url));
-const arch = { x64: 'x86_64', arm64: 'aarch64' }[process.arch as string];
-const hasB3sum = (() => {
-  try {
-    execFileSync('b3sum', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const glibcLinux = process.platform === 'linux' && arch !== undefined && !existsSync(`/lib/ld-musl-${arch}.so.1`);
 
 describe('BLAKE3', () => {
   it('hashes as b3sum does, whole or in parts', () => {
@@ -39,7 +30,7 @@ describe('BLAKE3', () => {
       for (const size of [1, 63, 64, 65, 1023, 1024, 1025, 2048, 4097, 65_536, 70_000]) {
         const file = path.join(dir, String(size));
         await writeFile(file, bytes.subarray(0, size));
-        const expected = execFileSync('b3sum', ['--no-names', file]).toString().trim();
+        const expected = b3sum(file);
         expect(blake3Hex(bytes.subarray(0, size)), `${size} bytes`).toBe(expected);
         expect(blake3Hex(new Uint8Array(bytes.buffer, bytes.byteOffset, size)), `${size} bytes, not a Buffer`).toBe(expected);
       }
@@ -49,7 +40,7 @@ describe('BLAKE3', () => {
   });
 
   // The package's loader asks process.report whether libc is musl (~10 ms per thread that loads it).
-  it.skipIf(!glibcLinux || !existsSync(built))('loads the glibc prebuild without asking process.report', async () => {
+  it.skipIf(glibcPrebuild() === undefined || !existsSync(built))('loads the glibc prebuild without asking process.report', async () => {
     const script = `process.report.getReport = () => { throw new Error('process.report.getReport was called') };
       const { blake3Hex } = await import(${JSON.stringify(built)});
       process.stdout.write(blake3Hex('abc'));`;
