@@ -186,6 +186,10 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     done(i, manifest);
     readFiles++;
   };
+  // Small-file batches are read in parallel but taken one after another, in plan order. Taken as
+  // they came, the chunks of four batches interleaved one by one (each add yields), so the server
+  // packed them out of path order and a get of the same tree read 18k ranges for 100k files.
+  let taken: Promise<void> = Promise.resolve();
   try {
     for (const group of taskGroups(files, toRead)) {
       const first = files.job(group[0]!);
@@ -194,10 +198,18 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
         read(group[0]!, await chunkStream(options.stdin ?? (process.stdin as AsyncIterable<Uint8Array>), params, uploader, progress));
       } else if (group.length > 1 || (first.size ?? 0) <= SMALL_FILE_BYTES) {
         const requests = group.map((i) => ({ path: files.local(i), size: files.size(i) ?? 0 }));
+        const previous = taken;
+        let done!: () => void;
+        taken = new Promise((resolve) => (done = resolve));
         await tasks.run(async () => {
-          const batch = await pool.readSmall(requests, params);
-          await takeSmallBatch(batch, group, files, chunker, uploader, progress, read);
-          pool.recycle(batch.buffer); // its bytes were copied into the uploader
+          try {
+            const batch = await pool.readSmall(requests, params);
+            await previous;
+            await takeSmallBatch(batch, group, files, chunker, uploader, progress, read);
+            pool.recycle(batch.buffer); // its bytes were copied into the uploader
+          } finally {
+            done();
+          }
         });
       } else {
         await tasks.run(async () => read(group[0]!, await chunkLargeFile(pool, first.local, first.size ?? 0, params, chunker, uploader, progress)));

@@ -7,7 +7,9 @@ import { readSmallFiles, recycleBlock } from '../../cli/transfer/file-tasks.js';
 import { putFiles, type PutFilesOptions } from '../../cli/transfer/put.js';
 import { encodeIndexEntry, RACY_MS, readIndexRecords } from '../../cli/transfer/stat-cache.js';
 import { chunkerId, FileChunker } from '../../src/chunking/index.js';
+import { ChunkReader } from '../../src/packs/chunk-reader.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
+import type { ChunkHash } from '../../src/types.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -102,6 +104,27 @@ describe('put of a directory tree', () => {
     expect(stat.entry.type === 'file' && stat.entry.hash).toBe(blake3Hex(bytes));
     expect(stat.entry.type === 'file' && stat.entry.chunks).toEqual(expected);
     expect(expected.length).toBeGreaterThan(5);
+  });
+});
+
+describe('where a put leaves the chunks of small files', () => {
+  it('in packs in path order, batch after batch, so a get of the tree reads long runs', async () => {
+    const root = join(dir, 'many');
+    // ~4000 one-chunk files: 16 batches read two workers at a time
+    for (let i = 0; i < 4000; i++) await writeOld(join(root, `d${Math.floor(i / 1000)}`, `f${String(i).padStart(5, '0')}.bin`), seededBytes(i, 600));
+    await put(root, { workers: 2, index: false });
+    const inPathOrder = Object.entries(await remoteHashes())
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, hash]) => hash as ChunkHash);
+    expect(inPathOrder).toHaveLength(4000);
+    const locations = await new ChunkReader(server.engine.meta, server.engine.store).locate(inPathOrder);
+    let breaks = 0;
+    for (let i = 1; i < locations.length; i++) {
+      const [prev, loc] = [locations[i - 1]!, locations[i]!];
+      if (loc.pack !== prev.pack || loc.offset !== prev.offset + prev.length) breaks++;
+    }
+    // one upload request makes one pack: a break only where a pack ends
+    expect(breaks).toBe(new Set(locations.map((l) => l.pack)).size - 1);
   });
 });
 
