@@ -8,6 +8,7 @@ import { DEFAULT_CHUNKER_PARAMS, FileChunker, chunkerId, type Chunk, type Chunke
 import { DatactlError, fail } from '../../src/errors.js';
 import { Blake3Stream, blake3Hex } from '../../src/hash/blake3.js';
 import { parseBranchName, parseRepoName, parseRepoPath, type ChunkHash, type RepoPath } from '../../src/types.js';
+import { KeyedLock } from '../../src/util/keyed-lock.js';
 import type { ChunkRef, CommitChange, CommitResult, Manifest } from '../api-types.js';
 import type { DatactlClient } from '../client.js';
 import { defaultAuthor } from '../defaults.js';
@@ -186,10 +187,11 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     done(i, manifest);
     readFiles++;
   };
-  // Small-file batches are read in parallel but taken one after another, in plan order. Taken as
-  // they came, the chunks of four batches interleaved one by one (each add yields), so the server
-  // packed them out of path order and a get of the same tree read 18k ranges for 100k files.
-  let taken: Promise<void> = Promise.resolve();
+  // Small-file batches are read in parallel but taken one after another, in plan order (tasks
+  // start in that order, and the lock serves arrivals in order). Taken as they came, the chunks of
+  // concurrent batches interleaved (each add yields), so the server packed them out of path order
+  // and a get of the same tree read 18k ranges for 100k files.
+  const takes = new KeyedLock();
   try {
     for (const group of taskGroups(files, toRead)) {
       const first = files.job(group[0]!);
@@ -198,18 +200,14 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
         read(group[0]!, await chunkStream(options.stdin ?? (process.stdin as AsyncIterable<Uint8Array>), params, uploader, progress));
       } else if (group.length > 1 || (first.size ?? 0) <= SMALL_FILE_BYTES) {
         const requests = group.map((i) => ({ path: files.local(i), size: files.size(i) ?? 0 }));
-        const previous = taken;
-        let done!: () => void;
-        taken = new Promise((resolve) => (done = resolve));
         await tasks.run(async () => {
-          try {
-            const batch = await pool.readSmall(requests, params);
-            await previous;
+          const reading = pool.readSmall(requests, params);
+          reading.catch(() => undefined); // awaited below, once this batch's turn comes
+          await takes.run('take', async () => {
+            const batch = await reading;
             await takeSmallBatch(batch, group, files, chunker, uploader, progress, read);
             pool.recycle(batch.buffer); // its bytes were copied into the uploader
-          } finally {
-            done();
-          }
+          });
         });
       } else {
         await tasks.run(async () => read(group[0]!, await chunkLargeFile(pool, first.local, first.size ?? 0, params, chunker, uploader, progress)));

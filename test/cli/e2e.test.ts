@@ -51,7 +51,6 @@ async function treeHashes(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
-
 async function cli(server: TestServer, args: string[]) {
   const res = await runCli([...args, '--server', server.url], { env: { DATACTL_AUTHOR: 'e2e' } });
   if (res.code !== 0) throw new Error(`datactl ${args.join(' ')} exited ${res.code}: ${res.stderr}`);
