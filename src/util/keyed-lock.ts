@@ -1,6 +1,7 @@
 /**
  * A keyed async mutex: callers with the same key run one at a time, in arrival order; different
- * keys never wait on each other. Used for the short compare-and-swap of a branch head.
+ * keys never wait on each other. Used for the short compare-and-swap of a branch head, and by a
+ * put to take its small-file batches in plan order.
  */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();
