@@ -1,5 +1,5 @@
 /**
- * Takes verified chunks for one repo and makes them durable: chunks the store already holds (from
+ * Takes chunks for one repo, checks uploaded ones against their hashes, and makes them durable: chunks the store already holds (from
  * any repo) are not stored again; new ones go into packs; then one synced batch records the pack
  * locations and the repo's presence entries. Nothing is indexed until its pack is durable, so an
  * aborted ingest leaves at most an unreferenced pack, never an index entry without bytes.
@@ -8,8 +8,9 @@ import { keys } from '../meta/keys.js';
 import type { MetaOp, MetaStore } from '../meta/meta-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { ChunkHash, RepoName } from '../types.js';
+import { blake3HexParts } from '../hash/blake3.js';
 import { encodeLocation } from './chunk-location.js';
-import { PackWriter } from './pack-writer.js';
+import { checkChunk, PackWriter } from './pack-writer.js';
 
 /**
  * Chunks are checked against the index in small groups: waiting for a whole pack's worth before
@@ -22,6 +23,8 @@ interface StagedChunk {
   hash: ChunkHash;
   parts: readonly Uint8Array[];
   length: number;
+  /** False for uploaded bytes: hashed before they are stored or counted as present. */
+  verified: boolean;
 }
 
 export interface IngestStats {
@@ -48,19 +51,34 @@ export class ChunkIngest {
   }
 
   /**
-   * Add a chunk whose bytes were already verified against `hash`. `bytes` is kept by reference
-   * until its group is checked against the index (at most STAGE_BYTES later), then copied into a pack.
+   * Add a chunk whose bytes were already verified against `hash` (the server cut and hashed them
+   * itself). `bytes` is kept by reference until its group is checked against the index (at most
+   * STAGE_BYTES later), then copied into a pack.
    */
   async add(hash: ChunkHash, bytes: Uint8Array): Promise<void> {
-    await this.addParts(hash, [bytes], bytes.byteLength);
+    await this.stage(hash, [bytes], bytes.byteLength, true);
   }
 
-  /** Add a verified chunk given as views whose concatenation is its `length` bytes; kept as `add` keeps them. */
-  async addParts(hash: ChunkHash, parts: readonly Uint8Array[], length: number): Promise<void> {
+  /**
+   * Add an uploaded chunk, given as views whose concatenation is its `length` bytes; kept as `add`
+   * keeps them. Its bytes are hashed when they are staged into a pack (see PackWriter.addParts), or
+   * from the views if the store already holds it: a repo is only ever told it holds a chunk whose
+   * bytes it proved it has. A mismatch throws E_CHUNK_HASH_MISMATCH from this call or a later one,
+   * at most STAGE_BYTES on, or from commit(); either way before anything is indexed.
+   */
+  async addUploaded(hash: ChunkHash, parts: readonly Uint8Array[], length: number): Promise<void> {
+    await this.stage(hash, parts, length, false);
+  }
+
+  private async stage(hash: ChunkHash, parts: readonly Uint8Array[], length: number, verified: boolean): Promise<void> {
     this.stats.received++;
-    if (this.seen.has(hash)) return;
+    if (this.seen.has(hash)) {
+      // A repeat within one upload: its bytes are dropped, but a forged repeat is still an error.
+      if (!verified) checkChunk(hash, blake3HexParts(parts));
+      return;
+    }
     this.seen.add(hash);
-    this.staged.push({ hash, parts, length });
+    this.staged.push({ hash, parts, length, verified });
     this.stagedBytes += length;
     if (this.stagedBytes >= STAGE_BYTES || this.staged.length >= STAGE_CHUNKS) await this.drain();
   }
@@ -91,14 +109,15 @@ export class ChunkIngest {
     if (staged.length === 0) return;
     const known = await this.meta.getMany(staged.map((c) => keys.chunk(c.hash)));
     for (let i = 0; i < staged.length; i++) {
-      const { hash, parts, length } = staged[i]!;
+      const { hash, parts, length, verified } = staged[i]!;
       if (known[i] !== undefined) {
+        if (!verified) checkChunk(hash, blake3HexParts(parts));
         this.stats.deduplicated++;
         continue;
       }
+      await this.writer.addParts(hash, parts, length, !verified);
       this.stats.stored++;
       this.stats.storedBytes += length;
-      await this.writer.addParts(hash, parts, length);
     }
   }
 }

@@ -52,6 +52,28 @@ describe('PackWriter', () => {
     expect(store.puts[0]!.parts.some((p) => parts.includes(p))).toBe(false);
   });
 
+  it('when asked to verify, hashes the copy and takes a mismatch back out of the pack', async () => {
+    const store = new RecordingStore();
+    const writer = new PackWriter(store, 1024 * 1024);
+    const a = seededBytes(5, 150_000);
+    const forged = seededBytes(6, 150_000);
+    await writer.addParts(blake3Hex(a), reads(a, 65536 + 7), a.length, true);
+    const failed = writer.addParts(blake3Hex(a.subarray(1)), reads(forged, 65536 + 7), forged.length, true);
+    await expect(failed).rejects.toMatchObject({ code: 'E_CHUNK_HASH_MISMATCH', details: { claimed: blake3Hex(a.subarray(1)), actual: blake3Hex(forged) } });
+    expect(writer.pendingBytes).toBe(a.length);
+    await writer.flush();
+    expect(writer.locations().map(([h]) => h)).toEqual([blake3Hex(a)]);
+    expect((await store.getRange(packKey(writer.locations()[0]![1].pack), 0, a.length)).equals(a)).toBe(true);
+  });
+
+  it('verifies a chunk larger than the target before writing it alone', async () => {
+    const store = new RecordingStore();
+    const writer = new PackWriter(store, 10_000);
+    const big = seededBytes(7, 25_000);
+    await expect(writer.addParts(blake3Hex(seededBytes(8, 25_000)), reads(big, 8192), big.length, true)).rejects.toMatchObject({ code: 'E_CHUNK_HASH_MISMATCH' });
+    expect(store.puts).toEqual([]);
+  });
+
   it('stores a chunk once however often it is added', async () => {
     const store = new RecordingStore();
     const writer = new PackWriter(store, 1024 * 1024);

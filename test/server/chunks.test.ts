@@ -66,6 +66,25 @@ describe('chunk negotiation', () => {
     expect(await missing('beta', [c[0]!.hash])).toEqual([]);
   });
 
+  it('does not take forged bytes for a chunk another repo holds as proof of holding it', async () => {
+    const secret = chunk('alpha only: the secret');
+    await uploadChunks(server.url, 'alpha', [secret]);
+    const res = await uploadChunks(server.url, 'beta', [{ hash: secret.hash, bytes: Buffer.from('a guess') }]);
+    expect(res.status).toBe(422);
+    expect(res.json.error.details).toEqual({ claimed: secret.hash, actual: blake3Hex('a guess') });
+    expect(await missing('beta', [secret.hash])).toEqual([secret.hash]);
+  });
+
+  it('rejects a request that repeats a chunk with other bytes, though the first copy is stored', async () => {
+    const good = chunk('sent twice');
+    const before = await packFiles();
+    const res = await uploadChunks(server.url, 'alpha', [good, { hash: good.hash, bytes: Buffer.from('not the same') }]);
+    expect(res.status).toBe(422);
+    expect(res.json.error.code).toBe('E_CHUNK_HASH_MISMATCH');
+    expect(await missing('alpha', [good.hash])).toEqual([good.hash]);
+    expect(await packFiles()).toEqual(before);
+  });
+
   it('packs many small chunks into one object, not one object each', async () => {
     const many = Array.from({ length: 500 }, (_, i) => chunk(`small file number ${i}`));
     const before = (await packFiles()).length;
