@@ -173,9 +173,9 @@ export class FilePool {
       // Acknowledged once taken, so the worker reads ahead a bounded amount.
       task.chain = (task.chain ?? Promise.resolve()).then(async () => {
         await task.onBlock!(m.block);
-        // onBlock copied what it keeps: the block goes back to be read into again.
-        const block = m.block.block;
-        slot.worker.postMessage({ kind: 'credit', block } satisfies WorkerNotice, block.byteLength > 0 ? [block] : []);
+        // onBlock copied what it keeps: the block and its spanning chunks' buffers go back to be read into again.
+        const { block, spanning } = m.block;
+        slot.worker.postMessage({ kind: 'credit', block, spanning } satisfies WorkerNotice, [block, ...spanning].filter((b) => b.byteLength > 0));
       });
       // A consumer that failed will never ack again: the worker would wait forever, so retire it.
       task.chain.catch((err: Error) => {

@@ -27,7 +27,7 @@ port.on('message', (message: TaskRequest | WorkerNotice) => {
     return;
   }
   if (message.kind === 'credit') {
-    if (message.block) fileTasks?.recycleBlock(message.block);
+    for (const block of [message.block, ...(message.spanning ?? [])]) if (block) fileTasks?.recycleBlock(block);
     credits++;
     wakeOnCredit?.();
     wakeOnCredit = undefined;

@@ -324,11 +324,13 @@ async function chunkLargeFile(
   // The worker only cuts; chunk and file hashes are computed here, in parallel with its next read.
   const fileHasher = new Blake3Stream();
   const onBlock = async (b: ChunkBlock) => {
-    if (b.bytes > 0) fileHasher.update(new Uint8Array(b.block, 0, b.bytes));
     let spanning = 0;
     for (const c of b.chunks) {
-      const bytes = c.at >= 0 ? new Uint8Array(b.block, c.at, c.size) : new Uint8Array(b.spanning[spanning++]!);
+      const bytes = c.at >= 0 ? new Uint8Array(b.block, c.at, c.size) : new Uint8Array(b.spanning[spanning++]!, 0, c.size);
+      // Chunks come in file order and cover it, so the file hash is fed chunk by chunk, while the
+      // chunk is still in cache from its own hash (block by block: ~7% slower for the two hashes).
       const hash = blake3Hex(bytes);
+      fileHasher.update(bytes);
       refs.push([hash, c.size]);
       await uploader.add(hash, bytes);
     }

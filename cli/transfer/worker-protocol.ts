@@ -16,8 +16,11 @@ export type TaskRequest =
   | { id: number; kind: 'chunk'; path: string; params: ChunkerParams }
   | { id: number; kind: 'write'; batch: WriteBatch };
 
-/** Not tasks: a block (or small-file batch buffer) returned to be read into again, with a credit for a chunk task or without. */
-export type WorkerNotice = { kind: 'credit'; block?: ArrayBuffer } | { kind: 'recycle'; block: ArrayBuffer };
+/**
+ * Not tasks: a block (or small-file batch buffer) returned to be read into again, with a credit for
+ * a chunk task (and that block's spanning-chunk buffers) or without.
+ */
+export type WorkerNotice = { kind: 'credit'; block?: ArrayBuffer; spanning?: ArrayBuffer[] } | { kind: 'recycle'; block: ArrayBuffer };
 
 export type WorkerReply =
   | { id: number; kind: 'done'; result: unknown }
