@@ -36,6 +36,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     forceCloseConnections: true,
   });
   registerErrorHandling(app);
+  opts.engine.ctx.pending.onError = (err, repo) =>
+    app.log.error({ err, repo }, 'an answered chunk upload failed to reach the disk; its chunks are not present and the commit will ask for them again');
   healthRoutes(app, opts.engine);
   repoRoutes(app, opts.engine.ctx);
   commitRoutes(app, opts.engine.ctx);

@@ -65,6 +65,7 @@ export async function openEngine(opts: OpenEngineOptions): Promise<Engine> {
     },
     async close() {
       await webhooks.stopDelivery();
+      await ctx.pending.settled(); // answered uploads finish before the stores close
       await store.close();
       await meta.close();
     },

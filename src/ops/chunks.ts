@@ -19,24 +19,33 @@ export async function missingChunks(ctx: EngineContext, repo: RepoName, hashes: 
   await requireRepo(ctx.meta, repo);
   if (hashes.length > MAX_MISSING_QUERY) throw fail('E_PAYLOAD_TOO_LARGE', `at most ${MAX_MISSING_QUERY} hashes per query`);
   const present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
-  return hashes.filter((_, i) => present[i] === undefined);
+  return hashes.filter((h, i) => present[i] === undefined && !ctx.pending.holds(repo, h));
 }
 
 /**
  * Ingest a framed upload. Every chunk is hashed (by the ingest, see ChunkIngest.addUploaded); one
- * mismatch or a cut-off body rejects the whole request and nothing from it is indexed. Chunks are
+ * mismatch or a cut-off body rejects the whole request and nothing from it is indexed. Answered
+ * once the packs are written; they are flushed and indexed after (ctx.pending). Chunks are
  * staged as views of the buffers they arrived in and copied once, into their pack, so `body` must
  * yield buffers its producer does not reuse before the next few MiB have been read (socket reads
  * are always fresh).
  */
 export async function uploadChunks(ctx: EngineContext, repo: RepoName, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<IngestStats> {
   await requireRepo(ctx.meta, repo);
-  const ingest = new ChunkIngest(ctx.meta, ctx.store, repo, ctx.packTargetBytes);
-  for await (const frame of decodeFrameParts(limitBytes(body, maxBytes), { maxFrameBytes: MAX_CHUNK_BYTES })) {
-    if (frame.length === 0) throw fail('E_BAD_REQUEST', `chunk ${frame.hash} is empty; empty chunks are never uploaded`);
-    await ingest.addUploaded(frame.hash, frame.parts, frame.length);
+  const ingest = new ChunkIngest(ctx.meta, ctx.store, repo, ctx.packTargetBytes, ctx.pending);
+  try {
+    for await (const frame of decodeFrameParts(limitBytes(body, maxBytes), { maxFrameBytes: MAX_CHUNK_BYTES })) {
+      if (frame.length === 0) throw fail('E_BAD_REQUEST', `chunk ${frame.hash} is empty; empty chunks are never uploaded`);
+      await ingest.addUploaded(frame.hash, frame.parts, frame.length);
+    }
+  } catch (err) {
+    await ingest.discard();
+    throw err;
   }
-  return ingest.commit();
+  // Answered once written; the flush and the index follow (see PendingUploads).
+  const { stats, durable } = await ingest.finish();
+  await ctx.pending.track(repo, ingest.hashes, durable);
+  return stats;
 }
 
 async function* limitBytes(body: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
@@ -59,6 +68,7 @@ export async function readChunks(
   options: { verify?: boolean } = {},
 ): Promise<AsyncIterable<Buffer>> {
   await requireRepo(ctx.meta, repo);
+  await ctx.pending.settled(repo);
   if (hashes.length > MAX_READ_QUERY) throw fail('E_PAYLOAD_TOO_LARGE', `at most ${MAX_READ_QUERY} hashes per read`);
   const missing = await missingChunks(ctx, repo, hashes);
   if (missing.length > 0) throw fail('E_CHUNK_NOT_FOUND', `chunk ${missing[0]} is not in repo "${repo}"`, { missing: missing.slice(0, 100) });

@@ -5,6 +5,7 @@ import type { MetaOp, MetaStore } from '../meta/meta-store.js';
 import { TreeCache } from '../meta/records.js';
 import { ChunkReader } from '../packs/chunk-reader.js';
 import { DEFAULT_PACK_TARGET_BYTES } from '../packs/pack-writer.js';
+import { PendingUploads } from '../packs/pending-uploads.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { BranchName, RepoName } from '../types.js';
 import { KeyedLock } from '../util/keyed-lock.js';
@@ -50,6 +51,7 @@ export interface EngineContext {
   readonly locks: KeyedLock;
   readonly trees: TreeCache;
   readonly reader: ChunkReader;
+  readonly pending: PendingUploads;
   readonly now: () => Date;
   readonly options: EngineOptions;
 }
@@ -63,6 +65,7 @@ export function createContext(opts: EngineOptions): EngineContext {
     locks: new KeyedLock(),
     trees: new TreeCache(opts.meta),
     reader: new ChunkReader(opts.meta, opts.store),
+    pending: new PendingUploads(),
     now: opts.now ?? (() => new Date()),
     options: opts,
   };

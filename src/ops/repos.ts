@@ -48,6 +48,7 @@ export async function deleteRepo(ctx: EngineContext, name: RepoName): Promise<vo
     await requireRepo(ctx.meta, name);
     // The repo record goes first so no new write can start against a half-deleted repo.
     await ctx.meta.batch([{ type: 'del', key: keys.repo(name) }], { sync: true });
+    await ctx.pending.settled(name); // else their presence entries would outlive the repo
     await ctx.meta.clear(keys.branchRange(name));
     await ctx.meta.clear(keys.commitRange(name));
     await ctx.meta.clear(keys.repoChunkRange(name));

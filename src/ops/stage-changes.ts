@@ -52,6 +52,8 @@ export async function stageChanges(
   const listed: CommitHookChange[] = [];
   let count = 0;
   const gate = await ContractGate.open(ctx, repo, branch);
+  // The chunks of uploads already answered must be durable and indexed before a commit names them.
+  await ctx.pending.settled(repo);
   const missing = new MissingChunks();
   for await (const group of inGroups(changes, STAGE_GROUP)) {
     const puts: StagedPut[] = [];

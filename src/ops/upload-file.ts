@@ -23,7 +23,7 @@ export interface UploadFileRequest {
 export async function uploadFile(ctx: EngineContext, req: UploadFileRequest): Promise<CommitResult & { manifest: Manifest }> {
   await requireRepo(ctx.meta, req.repo);
   const chunker = new FileChunker(ctx.chunker);
-  const ingest = new ChunkIngest(ctx.meta, ctx.store, req.repo, ctx.packTargetBytes);
+  const ingest = new ChunkIngest(ctx.meta, ctx.store, req.repo, ctx.packTargetBytes, ctx.pending);
   const chunks: ManifestChunk[] = [];
   const keep = async (found: Chunk[], pushed?: Uint8Array) => {
     for (const c of found) {

@@ -11,6 +11,7 @@ import type { ChunkHash, RepoName } from '../types.js';
 import { blake3HexParts } from '../hash/blake3.js';
 import { encodeLocation } from './chunk-location.js';
 import { checkChunk, PackWriter } from './pack-writer.js';
+import type { PendingUploads } from './pending-uploads.js';
 
 /**
  * Chunks are checked against the index in small groups: waiting for a whole pack's worth before
@@ -46,6 +47,8 @@ export class ChunkIngest {
     store: ObjectStore,
     private readonly repo: RepoName,
     packTargetBytes: number,
+    /** Answered uploads not yet indexed: a chunk one of them carries is waited for, not stored twice. */
+    private readonly pending?: PendingUploads,
   ) {
     this.writer = new PackWriter(store, packTargetBytes);
   }
@@ -83,22 +86,54 @@ export class ChunkIngest {
     if (this.stagedBytes >= STAGE_BYTES || this.staged.length >= STAGE_CHUNKS) await this.drain();
   }
 
-  /**
-   * Write remaining chunks (each pack fsynced, see the store), then index everything in one batch.
-   * The batch is not synced on its own: the packs it points to are already durable, so the worst a
-   * power loss can do is drop index entries, which no durable commit can refer to yet (a commit's
-   * own synced batch flushes LevelDB's sequential log, these entries included). A client whose
-   * entries were lost gets E_CHUNKS_MISSING at commit and uploads them again. Skipping this sync
-   * saves one disk flush per upload request (~10 ms each here).
-   */
+  /** Write, publish and index everything (see `finish`), and resolve once it is all done. */
   async commit(): Promise<IngestStats> {
-    await this.drain();
-    await this.writer.flush();
+    const { stats, durable } = await this.finish();
+    await durable;
+    return stats;
+  }
+
+  /**
+   * Write the remaining chunks and answer; `durable` then publishes the packs (fsync, see the
+   * store) and indexes everything in one batch, so a caller may reply before the disk flush.
+   * The batch is not synced on its own: the packs it points to are already durable, so the worst
+   * a power loss can do is drop index entries, which no durable commit can refer to yet (a
+   * commit's own synced batch flushes LevelDB's sequential log, these entries included). A client
+   * whose entries were lost gets E_CHUNKS_MISSING at commit and uploads them again. Skipping this
+   * sync saves one disk flush per upload request (~10 ms each here). After a failure here or in
+   * `durable`, what was written is discarded.
+   */
+  async finish(): Promise<{ stats: IngestStats; durable: Promise<void> }> {
+    try {
+      await this.drain();
+      await this.writer.flush();
+    } catch (err) {
+      await this.discard();
+      throw err;
+    }
     const ops: MetaOp[] = [];
     for (const [hash, loc] of this.writer.locations()) ops.push({ type: 'put', key: keys.chunk(hash), value: encodeLocation(loc) });
     for (const hash of this.seen) ops.push({ type: 'put', key: keys.repoChunk(this.repo, hash), value: '' });
-    await this.meta.batch(ops, { sync: false });
-    return this.stats;
+    const durable = (async () => {
+      try {
+        await this.writer.publish();
+      } catch (err) {
+        await this.discard();
+        throw err;
+      }
+      await this.meta.batch(ops, { sync: false });
+    })();
+    return { stats: this.stats, durable };
+  }
+
+  /** Every chunk this ingest will mark present for its repo once durable (stored or deduplicated). */
+  get hashes(): ReadonlySet<ChunkHash> {
+    return this.seen;
+  }
+
+  /** Drop packs written but not published (an upload that failed part way); never throws. */
+  discard(): Promise<void> {
+    return this.writer.discard();
   }
 
   /** Move staged chunks the store lacks into the pack writer; count the rest as deduplicated. */
@@ -107,7 +142,14 @@ export class ChunkIngest {
     this.staged = [];
     this.stagedBytes = 0;
     if (staged.length === 0) return;
-    const known = await this.meta.getMany(staged.map((c) => keys.chunk(c.hash)));
+    const lookup = () => this.meta.getMany(staged.map((c) => keys.chunk(c.hash)));
+    let known = await lookup();
+    if (this.pending && staged.some((c, i) => known[i] === undefined && this.pending!.holdsAnywhere(c.hash))) {
+      // Stored by an upload still being flushed (any repo): indexed once it settles, or, if it
+      // failed, still unknown and stored here.
+      await this.pending.settled();
+      known = await lookup();
+    }
     for (let i = 0; i < staged.length; i++) {
       const { hash, parts, length, verified } = staged[i]!;
       if (known[i] !== undefined) {

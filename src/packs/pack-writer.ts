@@ -5,13 +5,14 @@
  * their hashes, so the list determines the bytes: rewriting the same pack is idempotent, and the
  * bytes are not hashed a second time (that pass cost ~0.3 s of server CPU per GB).
  *
- * Chunks are only *staged* here; `flush()` writes the pack durably and returns the locations, and
- * the caller writes them to the index afterwards: bytes always reach the store before metadata
- * refers to them.
+ * Chunks are only *staged* here; `flush()` writes the pack and `publish()` makes every pack written
+ * so far durable (one step for stores without ObjectStore.stage: flush puts them durably). The
+ * caller writes the locations to the index only after publish: bytes always reach the store
+ * before metadata refers to them.
  */
 import { fail } from '../errors.js';
 import { blake3Hex, blake3HexParts } from '../hash/blake3.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ObjectStore, StagedObject } from '../storage/object-store.js';
 import type { ChunkHash } from '../types.js';
 import { packKey, type ChunkLocation } from './chunk-location.js';
 
@@ -24,6 +25,8 @@ export class PackWriter {
   private chunks: Array<[ChunkHash, number]> = [];
   private staged = new Set<ChunkHash>();
   private readonly written: Array<[ChunkHash, ChunkLocation]> = [];
+  /** Packs written but not yet durable (stores with `stage`). */
+  private readonly unpublished: StagedObject[] = [];
 
   constructor(
     private readonly store: ObjectStore,
@@ -80,7 +83,7 @@ export class PackWriter {
     return this.bytes;
   }
 
-  /** Write the staged chunks as one durable pack object. */
+  /** Write the staged chunks as one pack object (durable once `publish` resolves). */
   async flush(): Promise<void> {
     if (this.chunks.length === 0) return;
     const buffer = this.buffer!;
@@ -94,6 +97,19 @@ export class PackWriter {
     giveBackBuffer(buffer);
   }
 
+  /** Make every pack written so far durable; packs are flushed in parallel. */
+  async publish(): Promise<void> {
+    const packs = this.unpublished.splice(0);
+    const results = await Promise.allSettled(packs.map((p) => p.publish()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Drop packs written but not published (the upload failed); never throws. */
+  async discard(): Promise<void> {
+    await Promise.all(this.unpublished.splice(0).map((p) => p.discard()));
+  }
+
   /** Locations of every chunk written so far, in write order. */
   locations(): ReadonlyArray<[ChunkHash, ChunkLocation]> {
     return this.written;
@@ -101,7 +117,8 @@ export class PackWriter {
 
   private async write(parts: readonly Uint8Array[], chunks: ReadonlyArray<[ChunkHash, number]>): Promise<void> {
     const pack = packId(chunks);
-    await this.store.put(packKey(pack), parts);
+    if (this.store.stage) this.unpublished.push(await this.store.stage(packKey(pack), parts));
+    else await this.store.put(packKey(pack), parts);
     let offset = 0;
     for (const [hash, length] of chunks) {
       this.written.push([hash, { pack, offset, length }]);

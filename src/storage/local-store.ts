@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DatactlError, fail } from '../errors.js';
-import type { ObjectStore } from './object-store.js';
+import type { ObjectStore, StagedObject } from './object-store.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const TMP_DIR = 'tmp';
@@ -53,20 +53,41 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: readonly Uint8Array[]): Promise<void> {
+    await (await this.stage(key, body)).publish();
+  }
+
+  /**
+   * Writes the bytes to a temp file; `publish` fsyncs it, renames it into place and fsyncs the
+   * directories. Split so that an upload can be answered once its bytes are written while the
+   * flush (~15-90 ms per pack on the disks measured) overlaps the next request.
+   */
+  async stage(key: string, body: readonly Uint8Array[]): Promise<StagedObject> {
     const file = this.pathOf(key);
     await this.init();
     // Write-once: content-addressed keys never change, so an existing object is already right.
-    if (await this.exists(file)) return;
+    if (await this.exists(file)) return { publish: async () => {}, discard: async () => {} };
     const tmp = this.tmpPath();
+    const discard = () => fs.rm(tmp, { force: true }).catch(() => undefined);
     try {
-      await writeDurably(tmp, body);
-      const created = await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.rename(tmp, file);
-      await syncDirs(this.dirsToSync(file, created));
+      await writeAll(tmp, body);
     } catch (err) {
-      await fs.rm(tmp, { force: true });
+      await discard();
       throw this.translate(err, `put ${key}`);
     }
+    return {
+      publish: async () => {
+        try {
+          await syncFile(tmp);
+          const created = await fs.mkdir(path.dirname(file), { recursive: true });
+          await fs.rename(tmp, file);
+          await syncDirs(this.dirsToSync(file, created));
+        } catch (err) {
+          await discard();
+          throw this.translate(err, `put ${key}`);
+        }
+      },
+      discard,
+    };
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Buffer> {
@@ -201,13 +222,22 @@ export class LocalObjectStore implements ObjectStore {
   }
 }
 
-/** Write the parts to a new file through one fd and fsync it, so the rename publishes whole bytes. */
-async function writeDurably(file: string, parts: readonly Uint8Array[]): Promise<void> {
+/** Write the parts to a new file through one fd (not synced: see syncFile). */
+async function writeAll(file: string, parts: readonly Uint8Array[]): Promise<void> {
   const fh = await fs.open(file, 'wx');
   try {
     // Gathered writes: a pack of small-file chunks has thousands of parts, one write() each was
     // the largest cost of ingesting them.
     for (let i = 0; i < parts.length; i += IOV_MAX) await writevFully(fh, parts.slice(i, i + IOV_MAX));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsync a written file (through a new fd: fsync flushes the file, whichever fd asks), so a rename publishes whole bytes. */
+async function syncFile(file: string): Promise<void> {
+  const fh = await fs.open(file, 'r+');
+  try {
     await fh.sync();
   } finally {
     await fh.close();

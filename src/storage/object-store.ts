@@ -18,6 +18,14 @@ export interface ObjectStore {
   put(key: string, body: readonly Uint8Array[]): Promise<void>;
 
   /**
+   * Optional two-step put, for stores where durability is a separate, slow step (an fsync): write
+   * the bytes now, so the caller may reuse `body` once this resolves, and return the object to
+   * `publish` (durable and visible under `key`, as after `put`) or `discard` later. Until it is
+   * published nothing is visible under `key`. Stores without it are written with `put`.
+   */
+  stage?(key: string, body: readonly Uint8Array[]): Promise<StagedObject>;
+
+  /**
    * Read `length` bytes at `offset` of `key`. Throws E_OBJECT_NOT_FOUND when the key is absent and
    * E_CORRUPT_OBJECT when the object is shorter than offset + length (a truncated object).
    */
@@ -37,4 +45,12 @@ export interface ObjectStore {
 
   /** Release sockets and handles. */
   close(): Promise<void>;
+}
+
+/** An object written by `ObjectStore.stage`, not yet durable or visible. */
+export interface StagedObject {
+  /** Make it durable and visible under its key; idempotent in effect, like `put`. */
+  publish(): Promise<void>;
+  /** Drop the written bytes (after a failure elsewhere); never throws. */
+  discard(): Promise<void>;
 }

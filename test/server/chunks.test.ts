@@ -18,7 +18,9 @@ afterAll(() => server.close());
 
 const missing = async (repo: string, hashes: string[]) => (await api(server.url, 'POST', `/v1/repos/${repo}/chunks/missing`, { hashes })).json.missing;
 
+/** Pack files in the store once every answered upload is flushed (a chunk read waits for its repo's). */
 async function packFiles(): Promise<string[]> {
+  for (const repo of ['alpha', 'beta']) await api(server.url, 'POST', `/v1/repos/${repo}/chunks/read`, { hashes: [] });
   const root = path.join(server.dataDir, 'objects', 'packs');
   const out: string[] = [];
   for (const dir of await readdir(root).catch(() => [])) out.push(...(await readdir(path.join(root, dir))));

@@ -33,6 +33,21 @@ describe('LocalObjectStore on disk', () => {
     expect(await fs.readdir(path.join(dir, 'tmp'))).toEqual([]);
   });
 
+  it('stage writes an object that is invisible until published, and discard drops it', async () => {
+    const store = new LocalObjectStore(dir);
+    const staged = await store.stage('packs/cd/cdef01', [Buffer.from('staged '), Buffer.from('bytes')]);
+    expect(await store.stat('packs/cd/cdef01')).toBeUndefined();
+    expect((await fs.readdir(path.join(dir, 'tmp'))).length).toBe(1);
+    await staged.publish();
+    expect((await store.getRange('packs/cd/cdef01', 0, 12)).toString()).toBe('staged bytes');
+    expect(await fs.readdir(path.join(dir, 'tmp'))).toEqual([]);
+
+    const dropped = await store.stage('packs/cd/cdef02', [Buffer.from('never published')]);
+    await dropped.discard();
+    expect(await fs.readdir(path.join(dir, 'tmp'))).toEqual([]);
+    expect(await store.stat('packs/cd/cdef02')).toBeUndefined();
+  });
+
   it('rejects keys that escape the root or are not normalized with E_BAD_REQUEST', async () => {
     const store = new LocalObjectStore(dir);
     for (const key of ['../x', 'a//b', '/abs', 'a/..', 'tmp/x']) {
