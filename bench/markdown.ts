@@ -63,7 +63,19 @@ function workloadTable(results: Results, w: WorkloadInfo): string[] {
     const only = f?.['put-changed-only'];
     if (only) lines.push(row(`${tool.name}, changed file only`, { put: only }, '–'));
   }
-  return [...lines, ''];
+  return [...lines, '', ...stealLine(perTool), ''];
+}
+
+/** How much CPU the hypervisor took during each tool's steps: a step that lost a third of it is not comparable. */
+function stealLine(perTool: Record<string, ToolFigures>): string[] {
+  const parts = Object.entries(perTool).flatMap(([tool, f]) => {
+    const steps = Object.values(f).flatMap((fig) => (fig?.stealPct ? [fig.stealPct] : []));
+    if (steps.length === 0) return [];
+    const median = Math.max(...steps.map((s) => s.median));
+    const max = Math.max(...steps.map((s) => s.max));
+    return [`${tool} ${median.toFixed(0)}% (highest single step ${max.toFixed(0)}%)`];
+  });
+  return parts.length ? [`CPU stolen by the hypervisor during the steps (median of the worst step): ${parts.join(', ')}.`] : [];
 }
 
 const scenarioOf = (id: string) => ({ a: 'csv', b: 'csv', c: 'tree', d: 'tree', e: 'parquet' })[id];

@@ -9,7 +9,7 @@
  * reported as unknown rather than guessed.
  */
 import { spawn, execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, readdir, lstat, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -189,3 +189,22 @@ export function spread(values: readonly (number | null | undefined)[]): Spread |
   const median = known.length % 2 ? known[mid]! : (known[mid - 1]! + known[mid]!) / 2;
   return { median, min: known[0]!, max: known[known.length - 1]!, n: known.length };
 }
+
+/**
+ * CPU time the hypervisor gave to other guests so far, over all of this machine's CPUs, in ms (the
+ * `steal` column of /proc/stat); null where the kernel does not report it. On a shared VM a step
+ * that ran while half the CPU was stolen takes up to twice as long: the figure says which
+ * medians to trust.
+ */
+export function stolenCpuMs(): number | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    const ticks = fields[0] === 'cpu' && fields.length > 8 ? Number(fields[8]) : NaN;
+    return Number.isFinite(ticks) ? ticks * (1000 / CLOCK_TICKS_PER_S) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: /proc/stat counts in these on every Linux architecture Node supports. */
+const CLOCK_TICKS_PER_S = 100;

@@ -22,6 +22,8 @@ export interface StepFigures {
   mbPerSec: number | null;
   /** 1-minute load averages seen at the end of these steps. */
   load1: Spread | null;
+  /** % of the machine's CPU time stolen by the hypervisor during these steps. */
+  stealPct: Spread | null;
 }
 
 export type ToolFigures = Partial<Record<StepName, StepFigures>>;
@@ -68,6 +70,7 @@ function figuresOf(samples: readonly Sample[], bytes: number | null): StepFigure
     storeAddedBytes: of('storeAddedBytes'),
     mbPerSec: bytes === null ? null : bytes / 1e6 / (wallMs.median / 1000),
     load1: of('load1'),
+    stealPct: of('stealPct'),
   };
 }
 

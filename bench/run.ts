@@ -141,10 +141,11 @@ async function measureRun(opts: Options, bin: string, scenarioIds: ScenarioId[],
   const started = Date.now();
   const { samples, errors } = await runAll({ scenarios, tools: available, runs: opts.runs, selected: opts.only, tmpDir: join(opts.work, 'tmp'), log }, [dataDir]);
   const load = spread(samples.map((s) => s.load1));
+  const steal = spread(samples.map((s) => s.stealPct));
   const workloads = scenarios.flatMap((s) => s.versions).filter((w) => opts.only.has(w.id));
   const results: Results = {
     generatedAt: new Date().toISOString(),
-    environment: { ...env, loadDuringRun: load ? `1-min load ${load.min.toFixed(2)}–${load.max.toFixed(2)}, median ${load.median.toFixed(2)}` : 'n/a', loadAtEnd: loadavg().map((n) => n.toFixed(2)).join(' '), durationMinutes: Math.round((Date.now() - started) / 60000) },
+    environment: { ...env, loadDuringRun: load ? `1-min load ${load.min.toFixed(2)}–${load.max.toFixed(2)}, median ${load.median.toFixed(2)}` : 'n/a', stealDuringRun: steal ? `CPU stolen by the hypervisor per step ${steal.min.toFixed(0)}–${steal.max.toFixed(0)}%, median ${steal.median.toFixed(0)}%` : 'not reported by this kernel', loadAtEnd: loadavg().map((n) => n.toFixed(2)).join(' '), durationMinutes: Math.round((Date.now() - started) / 60000) },
     parameters: { seed: opts.seed, quick: opts.quick, size: opts.size, runs: opts.runs, workloads: [...opts.only].join(','), sizes, dataDir },
     tools: statuses,
     workloads,

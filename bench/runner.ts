@@ -17,11 +17,11 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { track } from './cleanup.js';
-import { diskUsage } from './measure.js';
+import { diskUsage, stolenCpuMs } from './measure.js';
 import type { Session, StepSample, Target, Tool } from './tool.js';
 import type { Scenario, WorkloadId, WorkloadInfo } from './workloads.js';
 
@@ -44,6 +44,8 @@ export interface Sample {
   storeAddedBytes: number | null;
   /** 1-minute load average when the step ended. */
   load1: number;
+  /** Share of the machine's CPU time the hypervisor gave to other guests during the step, in %; null where unknown. */
+  stealPct: number | null;
 }
 
 export interface RunError {
@@ -85,7 +87,16 @@ export async function settle(path: string): Promise<void> {
   await execFileP('sync', ['-f', path]).catch(() => execFileP('sync'));
 }
 
-function toSample(run: number, workload: WorkloadId, tool: string, step: StepName, s: StepSample, storeAdded: number | null): Sample {
+/** Starts counting stolen CPU time; the function returns the share stolen since, over `wallMs`. */
+function stealMeter(): (wallMs: number) => number | null {
+  const before = stolenCpuMs();
+  return (wallMs) => {
+    const after = stolenCpuMs();
+    return before === null || after === null || wallMs <= 0 ? null : (100 * (after - before)) / (wallMs * cpus().length);
+  };
+}
+
+function toSample(run: number, workload: WorkloadId, tool: string, step: StepName, s: StepSample, storeAdded: number | null, stealPct: number | null): Sample {
   return {
     run,
     workload,
@@ -99,6 +110,7 @@ function toSample(run: number, workload: WorkloadId, tool: string, step: StepNam
     sentBytes: s.sentBytes ?? null,
     storeAddedBytes: storeAdded,
     load1: loadavg()[0]!,
+    stealPct,
   };
 }
 
@@ -123,10 +135,12 @@ class SessionRun {
   private async put(version: WorkloadInfo, step: StepName, act: (t: Target) => Promise<StepSample>): Promise<void> {
     await settle(this.session.stageDir);
     const before = await this.session.storeBytes();
+    const steal = stealMeter();
     const sample = await act(this.target(version, step));
+    const stealPct = steal(sample.wallMs);
     const after = await this.session.storeBytes();
     const added = before === undefined || after === undefined ? null : after - before;
-    if (this.plan.selected.has(version.id)) this.samples.push(toSample(this.run, version.id, this.tool.name, step, sample, added));
+    if (this.plan.selected.has(version.id)) this.samples.push(toSample(this.run, version.id, this.tool.name, step, sample, added, stealPct));
   }
 
   private async get(version: WorkloadInfo): Promise<void> {
@@ -135,11 +149,13 @@ class SessionRun {
     const outDir = await mkdtemp(join(this.plan.tmpDir, `out-${this.tool.name}-`));
     try {
       await settle(outDir);
+      const steal = stealMeter();
       const sample = await get.call(this.session, this.target(version, 'get'), outDir);
+      const stealPct = steal(sample.wallMs);
       // A get that wrote less than the data is broken, and its time would look like a win.
       const got = await diskUsage(outDir);
       if (got < version.bytes) throw new Error(`${this.tool.name} get of (${version.id}) wrote ${got} bytes, expected at least ${version.bytes}`);
-      this.samples.push(toSample(this.run, version.id, this.tool.name, 'get', sample, null));
+      this.samples.push(toSample(this.run, version.id, this.tool.name, 'get', sample, null, stealPct));
     } finally {
       await this.trash.discard(outDir);
     }
