@@ -100,8 +100,8 @@ export class ChunkIngest {
    * a power loss can do is drop index entries, which no durable commit can refer to yet (a
    * commit's own synced batch flushes LevelDB's sequential log, these entries included). A client
    * whose entries were lost gets E_CHUNKS_MISSING at commit and uploads them again. Skipping this
-   * sync saves one disk flush per upload request (~10 ms each here). After a failure here or in
-   * `durable`, what was written is discarded.
+   * sync saves one disk flush per upload request (~10 ms each here). A failure here discards what
+   * was written; one in `durable` leaves the packs that did publish unindexed (never referenced).
    */
   async finish(): Promise<{ stats: IngestStats; durable: Promise<void> }> {
     try {
@@ -115,12 +115,7 @@ export class ChunkIngest {
     for (const [hash, loc] of this.writer.locations()) ops.push({ type: 'put', key: keys.chunk(hash), value: encodeLocation(loc) });
     for (const hash of this.seen) ops.push({ type: 'put', key: keys.repoChunk(this.repo, hash), value: '' });
     const durable = (async () => {
-      try {
-        await this.writer.publish();
-      } catch (err) {
-        await this.discard();
-        throw err;
-      }
+      await this.writer.publish();
       await this.meta.batch(ops, { sync: false });
     })();
     return { stats: this.stats, durable };
