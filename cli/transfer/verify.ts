@@ -28,7 +28,7 @@ export class ContentVerifier {
   /** The current chunk's bytes so far (gathering), or undefined when chunks stream through `chunk`. */
   private readonly gather: Buffer | undefined;
   private gathered = 0;
-  private chunk = new Blake3Stream();
+  private chunk: Blake3Stream | undefined;
   private index = 0;
   /** Bytes still expected in the current chunk. */
   private remaining: number;
@@ -37,7 +37,8 @@ export class ContentVerifier {
   constructor(private readonly expected: ExpectedContent) {
     let largest = 0;
     for (const [, size] of expected.chunks) largest = Math.max(largest, size);
-    this.gather = largest <= GATHER_LIMIT ? Buffer.allocUnsafeSlow(largest) : undefined;
+    if (largest <= GATHER_LIMIT) this.gather = Buffer.allocUnsafeSlow(largest);
+    else this.chunk = new Blake3Stream();
     this.remaining = expected.chunks[0]?.[1] ?? 0;
     this.completeEmptyChunks();
   }
@@ -55,7 +56,7 @@ export class ContentVerifier {
         this.gathered += take;
       } else {
         this.whole.update(piece);
-        this.chunk.update(piece);
+        this.chunk!.update(piece);
       }
       offset += take;
       this.remaining -= take;
@@ -83,7 +84,7 @@ export class ContentVerifier {
       this.whole.update(bytes); // while the chunk is still in cache
       this.gathered = 0;
     } else {
-      actual = this.chunk.digestHex();
+      actual = this.chunk!.digestHex();
       this.chunk = new Blake3Stream();
     }
     if (actual !== hash) throw this.corrupt(`chunk ${this.index} hashes to ${actual}, expected ${hash}`);

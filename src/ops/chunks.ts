@@ -19,7 +19,7 @@ export async function missingChunks(ctx: EngineContext, repo: RepoName, hashes: 
   await requireRepo(ctx.meta, repo);
   if (hashes.length > MAX_MISSING_QUERY) throw fail('E_PAYLOAD_TOO_LARGE', `at most ${MAX_MISSING_QUERY} hashes per query`);
   const present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
-  return hashes.filter((h, i) => present[i] === undefined && !ctx.pending.holds(repo, h));
+  return hashes.filter((h, i) => present[i] === undefined && !ctx.pending.holds(h, repo));
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
- * Takes chunks for one repo, checks uploaded ones against their hashes, and makes them durable: chunks the store already holds (from
- * any repo) are not stored again; new ones go into packs; then one synced batch records the pack
- * locations and the repo's presence entries. Nothing is indexed until its pack is durable, so an
- * aborted ingest leaves at most an unreferenced pack, never an index entry without bytes.
+ * Takes chunks for one repo, checks uploaded ones against their hashes, and makes them durable:
+ * chunks the store already holds (from any repo) are not stored again; new ones go into packs;
+ * then, once the packs are durable, one batch records their locations and the repo's presence
+ * entries. Nothing is indexed until its pack is durable, so an aborted ingest leaves at most an
+ * unreferenced pack, never an index entry without bytes.
  */
 import { keys } from '../meta/keys.js';
 import type { MetaOp, MetaStore } from '../meta/meta-store.js';
@@ -139,7 +140,7 @@ export class ChunkIngest {
     if (staged.length === 0) return;
     const lookup = () => this.meta.getMany(staged.map((c) => keys.chunk(c.hash)));
     let known = await lookup();
-    if (this.pending && staged.some((c, i) => known[i] === undefined && this.pending!.holdsAnywhere(c.hash))) {
+    if (this.pending && staged.some((c, i) => known[i] === undefined && this.pending!.holds(c.hash))) {
       // Stored by an upload still being flushed (any repo): indexed once it settles, or, if it
       // failed, still unknown and stored here.
       await this.pending.settled();

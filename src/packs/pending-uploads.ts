@@ -47,17 +47,10 @@ export class PendingUploads {
     if (set.size > MAX_PENDING_PER_REPO) await set.values().next().value!.done;
   }
 
-  /** Whether a pending upload of `repo` carries `hash`. */
-  holds(repo: RepoName, hash: ChunkHash): boolean {
-    const set = this.repos.get(repo);
-    if (!set) return false;
-    for (const p of set) if (p.hashes.has(hash)) return true;
-    return false;
-  }
-
-  /** Whether a pending upload of any repo carries `hash` (its bytes may be in the store soon). */
-  holdsAnywhere(hash: ChunkHash): boolean {
-    for (const set of this.repos.values()) for (const p of set) if (p.hashes.has(hash)) return true;
+  /** Whether a pending upload of `repo` (of any repo when omitted) carries `hash`. */
+  holds(hash: ChunkHash, repo?: RepoName): boolean {
+    const sets = repo === undefined ? this.repos.values() : [this.repos.get(repo) ?? new Set<Pending>()];
+    for (const set of sets) for (const p of set) if (p.hashes.has(hash)) return true;
     return false;
   }
 

@@ -49,7 +49,7 @@ export interface ObjectStore {
 
 /** An object written by `ObjectStore.stage`, not yet durable or visible. */
 export interface StagedObject {
-  /** Make it durable and visible under its key; idempotent in effect, like `put`. */
+  /** Make it durable and visible under its key, as `put` would have; call once. */
   publish(): Promise<void>;
   /** Drop the written bytes (after a failure elsewhere); never throws. */
   discard(): Promise<void>;

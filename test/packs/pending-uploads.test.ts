@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CHUNKER_PARAMS, chunkerId } from '../../src/chunking/index.js';
+import { blake3Hex } from '../../src/hash/blake3.js';
+import { LevelMetaStore } from '../../src/meta/level-meta.js';
+import { missingChunks, uploadChunks } from '../../src/ops/chunks.js';
+import { commitChanges } from '../../src/ops/commit.js';
+import { createContext, type EngineContext } from '../../src/ops/context.js';
+import { createRepo } from '../../src/ops/repos.js';
+import { LocalObjectStore } from '../../src/storage/local-store.js';
+import type { StagedObject } from '../../src/storage/object-store.js';
+import type { BranchName, RepoName, RepoPath } from '../../src/types.js';
+import { encodeFrame } from '../../src/wire/frames.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
+
+/** The real local store, whose flushes wait until the test opens the gate. */
+class GatedStore extends LocalObjectStore {
+  private open!: () => void;
+  readonly gate = new Promise<void>((resolve) => (this.open = resolve));
+  release(): void {
+    this.open();
+  }
+  override async stage(key: string, body: readonly Uint8Array[]): Promise<StagedObject> {
+    const staged = await super.stage(key, body);
+    return { publish: async () => { await this.gate; await staged.publish(); }, discard: () => staged.discard() };
+  }
+}
+
+let dir: string;
+let meta: LevelMetaStore;
+let store: GatedStore;
+let ctx: EngineContext;
+const repo = 'r' as RepoName;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'datactl-pending-'));
+  meta = await LevelMetaStore.open(path.join(dir, 'meta'));
+  store = new GatedStore(path.join(dir, 'objects'));
+  ctx = createContext({ meta, store, chunker: DEFAULT_CHUNKER_PARAMS });
+  await createRepo(ctx, repo);
+});
+afterEach(async () => {
+  store.release();
+  await ctx.pending.settled();
+  await meta.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('an upload answered before its flush', () => {
+  it('counts as present at once, and a commit naming its chunk waits for the flush instead of failing', async () => {
+    const bytes = seededBytes(1, 50_000);
+    const hash = blake3Hex(bytes);
+    await uploadChunks(ctx, repo, Readable.from([Buffer.concat(encodeFrame(hash, bytes))]), 1 << 20);
+    expect(await missingChunks(ctx, repo, [hash])).toEqual([]);
+
+    const manifest = { size: bytes.length, hash, chunker: chunkerId(DEFAULT_CHUNKER_PARAMS), chunks: [[hash, bytes.length] as [typeof hash, number]] };
+    let committed = false;
+    const commit = commitChanges(ctx, {
+      repo, branch: 'main' as BranchName, message: 'm', author: 't', changes: [{ op: 'put', path: '/a.bin' as RepoPath, manifest }],
+    }).then((r) => ((committed = true), r));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(committed).toBe(false); // still waiting for the flush
+    const packs: string[] = [];
+    for await (const key of store.list('packs/')) packs.push(key);
+    expect(packs).toEqual([]); // nor is its pack in place yet
+
+    store.release();
+    expect((await commit).created).toBe(true);
+  });
+});
