@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireFile, resolveAt, viewEntry } from '../../src/ops/browse.js';
 import type { EngineContext } from '../../src/ops/context.js';
 import { deleteContract, listContracts, parseRule, setContract } from '../../src/ops/contracts.js';
-import { isParquetPath, parquetInfoById } from '../../src/ops/parquet-info.js';
+import { isParquetPath, parquetInfoByRef } from '../../src/ops/parquet-info.js';
 import { branchParam, pathQuery, refParam, repoParam, stringField } from '../params.js';
 
 export function parquetRoutes(app: FastifyInstance, ctx: EngineContext): void {
@@ -14,7 +14,7 @@ export function parquetRoutes(app: FastifyInstance, ctx: EngineContext): void {
     const entry = await requireFile(ctx, commit, path);
     const view = await viewEntry(ctx, entry, path, false);
     if (!isParquetPath(path)) return { commit: commit.id, entry: view, parquet: null };
-    return { commit: commit.id, entry: view, parquet: await parquetInfoById(ctx, entry.manifest) };
+    return { commit: commit.id, entry: view, parquet: await parquetInfoByRef(ctx, entry) };
   });
 
   app.get('/v1/repos/:repo/branches/:branch/contracts', async (req) => {

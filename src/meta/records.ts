@@ -5,7 +5,7 @@
 import { fail } from '../errors.js';
 import { commitId, type Commit } from '../objects/commit.js';
 import { objectId } from '../objects/canonical.js';
-import type { Manifest } from '../objects/manifest.js';
+import { impliedManifest, type Manifest, type ManifestRef } from '../objects/manifest.js';
 import { decodeTree, EMPTY_TREE, EMPTY_TREE_ID, type Tree } from '../objects/tree.js';
 import type { BranchName, CommitId, RepoName } from '../types.js';
 import { keys } from './keys.js';
@@ -72,19 +72,24 @@ export function putTreeOp(id: string, body: string): MetaOp {
   return { type: 'put', key: keys.tree(id), value: body };
 }
 
-/** `body` is the manifest's encoding the caller hashed into `id`. */
+/** `body` is the manifest's encoding the caller hashed into `id` (not called for implied manifests). */
 export function putManifestOp(id: string, body: string): MetaOp {
   return { type: 'put', key: keys.manifest(id), value: body };
 }
 
-export async function getManifest(meta: MetaStore, id: string): Promise<Manifest> {
-  return parseManifest(id, await meta.get(keys.manifest(id)));
+/** A file entry's manifest: rebuilt when implied (no read), else the stored record. */
+export async function getManifest(meta: MetaStore, ref: ManifestRef): Promise<Manifest> {
+  return impliedManifest(ref) ?? parseManifest(ref.manifest, await meta.get(keys.manifest(ref.manifest)));
 }
 
-/** Several manifests with one store round trip (a directory listing with chunk lists). */
-export async function getManifests(meta: MetaStore, ids: readonly string[]): Promise<Manifest[]> {
-  const values = await meta.getMany(ids.map(keys.manifest));
-  return values.map((v, i) => parseManifest(ids[i]!, v));
+/** Several entries' manifests with at most one store round trip (a directory listing with chunk lists). */
+export async function getManifests(meta: MetaStore, refs: readonly ManifestRef[]): Promise<Manifest[]> {
+  const found = refs.map(impliedManifest);
+  const stored = refs.filter((_, i) => found[i] === undefined).map((r) => r.manifest);
+  if (stored.length === 0) return found as Manifest[];
+  const values = await meta.getMany(stored.map(keys.manifest));
+  let k = 0;
+  return found.map((m) => m ?? parseManifest(stored[k]!, values[k++]));
 }
 
 function parseManifest(id: string, v: string | undefined): Manifest {

@@ -32,6 +32,48 @@ export function manifestId(m: Manifest): string {
   return objectId('manifest', encodeManifest(m));
 }
 
+/**
+ * Chunker ids under which a manifest the tree entry already implies is not stored (see
+ * impliedManifest). Append-only: a stored tree may name a manifest implied under any id ever
+ * listed here, so dropping one would make those files unreadable. Written out rather than derived
+ * from the default parameters, so that changing the default cannot drop the old id.
+ */
+export const IMPLIED_CHUNKERS: readonly string[] = ['fastcdc-v1:262144:1048576:4194304'];
+
+/** What a tree's file entry says about its content: enough to find or rebuild its manifest. */
+export interface ManifestRef {
+  manifest: string;
+  hash: string;
+  size: number;
+}
+
+/**
+ * Whether a manifest says nothing its tree entry does not: an empty file, or a file that is one
+ * chunk (its chunk hash is its file hash), cut by a chunker in IMPLIED_CHUNKERS. Most small files
+ * are such, and storing their manifests was a third of the records of a 100k-file commit.
+ */
+export function isImpliedManifest(m: Manifest): boolean {
+  if (!IMPLIED_CHUNKERS.includes(m.chunker)) return false;
+  if (m.chunks.length === 0) return m.size === 0;
+  return m.chunks.length === 1 && m.chunks[0]![0] === m.hash && m.chunks[0]![1] === m.size;
+}
+
+/**
+ * The implied manifest (isImpliedManifest) of a file entry, or undefined when its manifest is
+ * another: rebuilt from the entry's hash and size under each implied chunker id, and taken only
+ * if it hashes to the entry's manifest id, so it is exactly the manifest that was committed.
+ */
+export function impliedManifest(ref: ManifestRef): Manifest | undefined {
+  if (ref.size > MAX_CHUNK_BYTES) return undefined; // not one chunk
+  const hash = ref.hash as ChunkHash;
+  const chunks: ManifestChunk[] = ref.size === 0 ? [] : [[hash, ref.size]];
+  for (const chunker of IMPLIED_CHUNKERS) {
+    const m: Manifest = { size: ref.size, hash, chunker, chunks };
+    if (manifestId(m) === ref.manifest) return m;
+  }
+  return undefined;
+}
+
 /** Validate an untrusted manifest (HTTP input); `where` names it in messages. */
 export function parseManifest(value: unknown, where: string): Manifest {
   const bad = (why: string) => fail('E_INVALID_MANIFEST', `manifest for ${where}: ${why}`, { path: where });

@@ -50,7 +50,7 @@ export async function requireFile(ctx: EngineContext, commit: Commit, path: Repo
 export async function viewEntry(ctx: EngineContext, entry: TreeEntry, path: RepoPath, withChunks: boolean): Promise<EntryView> {
   if (entry.type === 'dir') return { name: entry.name, path, type: 'dir', size: entry.size };
   const view: EntryView = { name: entry.name, path, type: 'file', size: entry.size, hash: entry.hash };
-  if (withChunks) view.chunks = (await getManifest(ctx.meta, entry.manifest)).chunks;
+  if (withChunks) view.chunks = (await getManifest(ctx.meta, entry)).chunks;
   return view;
 }
 
@@ -84,7 +84,7 @@ export async function listDirectory(
   if (opts.manifests === true) {
     // One getMany for the page's manifests: a get per file was most of a 100k-file listing's cost.
     const files = items.filter((v) => v.type === 'file');
-    const manifests = await getManifests(ctx.meta, slice.flatMap((e) => (e.type === 'file' ? [e.manifest] : [])));
+    const manifests = await getManifests(ctx.meta, slice.filter((e) => e.type === 'file'));
     files.forEach((v, i) => (v.chunks = manifests[i]!.chunks));
   }
   const more = start + limit < tree.entries.length;

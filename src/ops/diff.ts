@@ -3,6 +3,7 @@
  * so a one-file change in a 100k-file dataset touches only the trees on its path. Paged by path.
  */
 import type { Commit } from '../objects/commit.js';
+import type { ManifestRef } from '../objects/manifest.js';
 import type { Tree, TreeEntry } from '../objects/tree.js';
 import { EMPTY_TREE_ID } from '../objects/tree.js';
 import type { RepoName, RepoPath } from '../types.js';
@@ -10,7 +11,7 @@ import { locate, resolveAt } from './browse.js';
 import type { EngineContext } from './context.js';
 import { decodeCursor, encodeCursor, pageLimit, type PageOptions } from './paging.js';
 import { diffSchemas, type SchemaChange } from '../parquet/index.js';
-import { isParquetPath, parquetInfoById } from './parquet-info.js';
+import { isParquetPath, parquetInfoByRef } from './parquet-info.js';
 
 export interface DiffChange {
   type: 'added' | 'modified' | 'deleted';
@@ -25,8 +26,8 @@ export interface DiffChange {
   schemaError?: string;
 }
 
-/** A change as the walk finds it: with the manifest ids needed to look at Parquet footers. */
-type RawChange = DiffChange & { manifest?: string; oldManifest?: string };
+/** A change as the walk finds it: with the file entries needed to look at Parquet footers. */
+type RawChange = DiffChange & { ref?: ManifestRef; oldRef?: ManifestRef };
 
 export interface DiffResult {
   from: string;
@@ -63,13 +64,13 @@ export async function diffCommits(
   return { changes: await Promise.all(raw.map((c) => withSchema(ctx, c))), nextCursor };
 }
 
-/** Attach the schema change of a Parquet file; other changes pass through without manifest ids. */
+/** Attach the schema change of a Parquet file; other changes pass through without their entries. */
 async function withSchema(ctx: EngineContext, raw: RawChange): Promise<DiffChange> {
-  const { manifest, oldManifest, ...change } = raw;
+  const { ref, oldRef, ...change } = raw;
   if (!isParquetPath(change.path)) return change;
   const [before, after] = await Promise.all([
-    oldManifest ? parquetInfoById(ctx, oldManifest) : undefined,
-    manifest ? parquetInfoById(ctx, manifest) : undefined,
+    oldRef ? parquetInfoByRef(ctx, oldRef) : undefined,
+    ref ? parquetInfoByRef(ctx, ref) : undefined,
   ]);
   if (before?.ok === false) return { ...change, schemaError: before.error };
   if (after?.ok === false) return { ...change, schemaError: after.error };
@@ -98,7 +99,7 @@ async function* walk(ctx: EngineContext, a: Side, b: Side, path: string, after: 
   }
   if (a?.type === 'file' && b?.type === 'file') {
     if (a.hash !== b.hash && isAfter(path, after)) {
-      yield { type: 'modified', path, size: b.size, hash: b.hash, oldSize: a.size, oldHash: a.hash, manifest: b.manifest, oldManifest: a.manifest };
+      yield { type: 'modified', path, size: b.size, hash: b.hash, oldSize: a.size, oldHash: a.hash, ref: b, oldRef: a };
     }
     return;
   }
@@ -122,8 +123,8 @@ async function* everyFile(ctx: EngineContext, s: NonNullable<Side>, path: string
   if (s.type === 'file') {
     if (!isAfter(path, after)) return;
     yield type === 'added'
-      ? { type, path, size: s.size, hash: s.hash, manifest: s.manifest }
-      : { type, path, oldSize: s.size, oldHash: s.hash, oldManifest: s.manifest };
+      ? { type, path, size: s.size, hash: s.hash, ref: s }
+      : { type, path, oldSize: s.size, oldHash: s.hash, oldRef: s };
     return;
   }
   for (const e of (await treeOf(ctx, s.tree)).entries) {

@@ -6,7 +6,7 @@
 import { keys } from '../meta/keys.js';
 import { getManifest } from '../meta/records.js';
 import type { MetaOp } from '../meta/meta-store.js';
-import { chunkOffsets, type Manifest } from '../objects/manifest.js';
+import { chunkOffsets, type Manifest, type ManifestRef } from '../objects/manifest.js';
 import { readParquetInfo, type ParquetInfo, type ReadRange } from '../parquet/index.js';
 import type { EngineContext } from './context.js';
 
@@ -30,12 +30,12 @@ export async function parquetInfoFor(ctx: EngineContext, manifestId: string, man
 }
 
 /**
- * Info for stored content by manifest id: cached, or parsed now and cached (files committed before
+ * Info for a file entry's content (cached by manifest id), or parsed now and cached (files committed before
  * a path was recognized as Parquet, or before metadata extraction existed).
  */
-export async function parquetInfoById(ctx: EngineContext, manifestId: string): Promise<ParquetInfo> {
-  const { info, fresh } = await parquetInfoFor(ctx, manifestId, await getManifest(ctx.meta, manifestId));
-  if (fresh) await ctx.meta.batch([parquetInfoOp(manifestId, info)], { sync: false });
+export async function parquetInfoByRef(ctx: EngineContext, ref: ManifestRef): Promise<ParquetInfo> {
+  const { info, fresh } = await parquetInfoFor(ctx, ref.manifest, await getManifest(ctx.meta, ref));
+  if (fresh) await ctx.meta.batch([parquetInfoOp(ref.manifest, info)], { sync: false });
   return info;
 }
 

@@ -29,7 +29,7 @@ export interface OpenedFile {
 export async function openFile(ctx: EngineContext, repo: RepoName, ref: string, path: RepoPath): Promise<OpenedFile> {
   const commit = await resolveAt(ctx, repo, ref);
   const entry = await requireFile(ctx, commit, path);
-  const manifest = await getManifest(ctx.meta, entry.manifest);
+  const manifest = await getManifest(ctx.meta, entry);
   const read = (range?: ByteRange) => {
     if (range && (range.start < 0 || range.start > range.end || range.end >= manifest.size)) {
       throw fail('E_RANGE_NOT_SATISFIABLE', `range ${range.start}-${range.end} is outside ${path} (${manifest.size} bytes)`, { size: manifest.size });

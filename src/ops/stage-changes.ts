@@ -1,15 +1,16 @@
 /**
  * The streamed half of a commit: its changes are read once, in groups of STAGE_GROUP, and only
  * what the tree edit needs (path, size, hash, manifest id) is kept, in the edit trie. Per group:
- * manifest ids, chunk presence (one getMany), the contract gate; the group's manifest and Parquet
- * metadata records then go to the store ahead of the commit (record-writer.ts). Memory is bounded
- * by the group, the trie and the findings, whatever the number of files.
+ * manifest ids, chunk presence (one getMany), the contract gate; the group's manifest records (but
+ * not implied ones, which readers rebuild from the tree entry) and Parquet metadata records then go
+ * to the store ahead of the commit (record-writer.ts). Memory is bounded by the group, the trie
+ * and the findings, whatever the number of files.
  */
 import { fail } from '../errors.js';
 import { keys } from '../meta/keys.js';
 import { putManifestOp } from '../meta/records.js';
 import { objectId } from '../objects/canonical.js';
-import { encodeManifest, type Manifest } from '../objects/manifest.js';
+import { encodeManifest, isImpliedManifest, type Manifest } from '../objects/manifest.js';
 import type { BranchName, ChunkHash, RepoName, RepoPath } from '../types.js';
 import { inGroups } from '../util/groups.js';
 import type { CommitHookChange, EngineContext } from './context.js';
@@ -71,7 +72,7 @@ export async function stageChanges(
     await missing.check(ctx, repo, puts);
     // A commit with missing chunks fails; reading on only completes the list of what is missing.
     if (missing.any()) continue;
-    for (const put of puts) await records.add(putManifestOp(put.manifestId, put.body));
+    for (const put of puts) if (!isImpliedManifest(put.manifest)) await records.add(putManifestOp(put.manifestId, put.body));
     for (const op of await gate.check(puts)) await records.add(op);
   }
   missing.throwIfAny(repo);

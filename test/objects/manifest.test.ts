@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, objectId } from '../../src/objects/canonical.js';
-import { encodeManifest, manifestId, type Manifest } from '../../src/objects/manifest.js';
+import { chunkerId, DEFAULT_CHUNKER_PARAMS } from '../../src/chunking/index.js';
+import { EMPTY_HASH } from '../../src/hash/blake3.js';
+import { encodeManifest, IMPLIED_CHUNKERS, impliedManifest, isImpliedManifest, manifestId, type Manifest } from '../../src/objects/manifest.js';
 import type { ChunkHash } from '../../src/types.js';
 
 const h = (c: string) => c.repeat(64) as ChunkHash;
@@ -23,5 +25,33 @@ describe('manifest encoding', () => {
   it('drops fields outside the manifest, so extra properties cannot change an id', () => {
     const m = { ...manifests[2]!, note: 'extra' } as Manifest;
     expect(encodeManifest(m)).toBe(canonicalJson(manifests[2]));
+  });
+});
+
+describe('implied manifests', () => {
+  const chunker = chunkerId(DEFAULT_CHUNKER_PARAMS);
+  const one: Manifest = { size: 3, hash: h('b'), chunker, chunks: [[h('b'), 3]] };
+  const empty: Manifest = { size: 0, hash: EMPTY_HASH, chunker, chunks: [] };
+  const ref = (m: Manifest) => ({ manifest: manifestId(m), hash: m.hash, size: m.size });
+
+  it('include the default chunker, so files put with the defaults are covered', () => {
+    expect(IMPLIED_CHUNKERS).toContain(chunker);
+  });
+
+  it('are the empty and one-chunk manifests of an implied chunker, and no others', () => {
+    expect(isImpliedManifest(one)).toBe(true);
+    expect(isImpliedManifest(empty)).toBe(true);
+    expect(isImpliedManifest({ ...one, chunker: 'fastcdc-v1:64:256:1024' })).toBe(false);
+    expect(isImpliedManifest({ ...one, chunks: [[h('c'), 3]] })).toBe(false); // one chunk, but not the file hash
+    expect(isImpliedManifest({ size: 6, hash: h('b'), chunker, chunks: [[h('b'), 3], [h('c'), 3]] })).toBe(false);
+  });
+
+  it('are rebuilt from a file entry exactly, and only when the entry names that very manifest', () => {
+    expect(impliedManifest(ref(one))).toEqual(one);
+    expect(impliedManifest(ref(empty))).toEqual(empty);
+    const many: Manifest = { size: 6, hash: h('b'), chunker, chunks: [[h('c'), 3], [h('d'), 3]] };
+    expect(impliedManifest(ref(many))).toBeUndefined();
+    expect(impliedManifest(ref({ ...one, chunker: 'fastcdc-v1:64:256:1024' }))).toBeUndefined();
+    expect(impliedManifest({ ...ref(one), size: 4 })).toBeUndefined(); // an entry that disagrees with its manifest id
   });
 });

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMPTY_HASH } from '../../src/hash/blake3.js';
+import { keys } from '../../src/meta/keys.js';
+import { manifestId, type Manifest } from '../../src/objects/manifest.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
 import { api, startTestServer, type TestServer } from '../helpers/server.js';
 import { chunkBytes, putFilesViaApi, uploadChunks } from '../helpers/upload.js';
 
@@ -100,6 +103,41 @@ describe('commits', () => {
     const res = await putFilesViaApi(server.url, 'ds', 'shape', { '/d': 'file over dir' });
     expect(res.status).toBe(422);
     expect(res.json.error.code).toBe('E_PATH_CONFLICT');
+  });
+});
+
+describe('manifests a tree entry implies', () => {
+  const stored = async (m: Manifest) => (await server.engine.meta.get(keys.manifest(manifestId(m)))) !== undefined;
+
+  it('are not stored for empty and one-chunk files, and such files still read back exactly, with their chunks', async () => {
+    const files = { '/one': Buffer.from('one chunk'), '/empty': Buffer.alloc(0), '/many': seededBytes(7, 9 << 20) };
+    const chunked = Object.fromEntries(Object.entries(files).map(([p, b]) => [p, chunkBytes(b)]));
+    expect(chunked['/many']!.manifest.chunks.length).toBeGreaterThan(1);
+    expect((await putFilesViaApi(server.url, 'ds', 'implied', files)).status).toBe(201);
+
+    expect(await stored(chunked['/one']!.manifest)).toBe(false);
+    expect(await stored(chunked['/empty']!.manifest)).toBe(false);
+    expect(await stored(chunked['/many']!.manifest)).toBe(true);
+    for (const [path, bytes] of Object.entries(files)) {
+      const res = await fetch(`${server.url}/v1/repos/ds/commits/implied/file?path=${path}`);
+      expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+      const stat = await get(`/v1/repos/ds/commits/implied/stat?path=${path}`);
+      expect(stat.json.entry.chunks).toEqual(chunked[path]!.manifest.chunks);
+    }
+    const listing = await get('/v1/repos/ds/commits/implied/tree?manifests=true');
+    expect(Object.fromEntries(listing.json.entries.map((e: any) => [`/${e.name}`, e.chunks]))).toEqual(
+      Object.fromEntries(Object.entries(chunked).map(([p, c]) => [p, c.manifest.chunks])),
+    );
+  });
+
+  it('are stored when cut by a chunker readers cannot assume', async () => {
+    const { manifest, chunks } = chunkBytes(Buffer.from('small chunker'), { minSize: 64, avgSize: 256, maxSize: 1024 });
+    await uploadChunks(server.url, 'ds', chunks);
+    const res = await api(server.url, 'POST', '/v1/repos/ds/commits', { branch: 'other-chunker', changes: [{ op: 'put', path: '/f', manifest }] });
+    expect(res.status).toBe(201);
+    expect(await stored(manifest)).toBe(true);
+    expect((await get('/v1/repos/ds/commits/other-chunker/stat?path=/f')).json.entry.chunks).toEqual(manifest.chunks);
+    expect((await get('/v1/repos/ds/commits/other-chunker/file?path=/f')).text).toBe('small chunker');
   });
 });
 
