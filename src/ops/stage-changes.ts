@@ -10,7 +10,7 @@ import { fail } from '../errors.js';
 import { keys } from '../meta/keys.js';
 import { putManifestOp } from '../meta/records.js';
 import { objectId } from '../objects/canonical.js';
-import { encodeManifest, isImpliedManifest, type Manifest } from '../objects/manifest.js';
+import { encodeImpliedManifest, encodeManifest, isImpliedManifest, type Manifest } from '../objects/manifest.js';
 import type { BranchName, ChunkHash, RepoName, RepoPath } from '../types.js';
 import { inGroups } from '../util/groups.js';
 import type { CommitHookChange, EngineContext } from './context.js';
@@ -80,7 +80,7 @@ export async function stageChanges(
 }
 
 function stagePut(change: Extract<Change, { op: 'put' }>): StagedPut {
-  const body = encodeManifest(change.manifest);
+  const body = encodeImpliedManifest(change.manifest) ?? encodeManifest(change.manifest); // validated: hex hashes
   return { path: change.path, manifest: change.manifest, manifestId: objectId('manifest', body), body };
 }
 

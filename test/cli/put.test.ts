@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatactlClient } from '../../cli/client.js';
 import { readSmallFiles, recycleBlock } from '../../cli/transfer/file-tasks.js';
 import { putFiles, type PutFilesOptions } from '../../cli/transfer/put.js';
@@ -344,6 +344,6 @@ describe('reading small files in a batch', () => {
   });
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });

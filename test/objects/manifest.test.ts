@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson, objectId } from '../../src/objects/canonical.js';
 import { chunkerId, DEFAULT_CHUNKER_PARAMS } from '../../src/chunking/index.js';
 import { EMPTY_HASH } from '../../src/hash/blake3.js';
-import { encodeManifest, IMPLIED_CHUNKERS, impliedManifest, isImpliedManifest, manifestId, type Manifest } from '../../src/objects/manifest.js';
+import { encodeImpliedManifest, encodeManifest, IMPLIED_CHUNKERS, impliedManifest, isImpliedManifest, manifestId, type Manifest } from '../../src/objects/manifest.js';
 import type { ChunkHash } from '../../src/types.js';
 
 const h = (c: string) => c.repeat(64) as ChunkHash;
@@ -36,6 +36,14 @@ describe('implied manifests', () => {
 
   it('include the default chunker, so files put with the defaults are covered', () => {
     expect(IMPLIED_CHUNKERS).toContain(chunker);
+  });
+
+  it('have the canonical encoding in their fast form too, and only they get one', () => {
+    const sizes = [1, 9, 4096, 4_194_304];
+    for (const m of [empty, ...sizes.map((size) => ({ ...one, size, chunks: [[one.hash, size]] }) as Manifest)]) {
+      expect(encodeImpliedManifest(m)).toBe(canonicalJson(m));
+    }
+    expect(encodeImpliedManifest({ ...one, chunker: 'fastcdc-v1:64:256:1024' })).toBeUndefined();
   });
 
   it('are the empty and one-chunk manifests of an implied chunker, and no others', () => {
