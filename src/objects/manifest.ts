@@ -98,7 +98,8 @@ export function parseManifest(value: unknown, where: string): Manifest {
   if (!Array.isArray(v.chunks)) throw bad('chunks must be an array of [hash, size]');
   let total = 0;
   for (const c of v.chunks) {
-    if (!Array.isArray(c) || c.length !== 2 || !isHex64(c[0])) throw bad('each chunk must be [64-hex hash, size]');
+    // A one-chunk file's chunk hash is its file hash, checked above: the regex once, not twice.
+    if (!Array.isArray(c) || c.length !== 2 || (c[0] !== v.hash && !isHex64(c[0]))) throw bad('each chunk must be [64-hex hash, size]');
     if (!Number.isSafeInteger(c[1]) || c[1] <= 0 || c[1] > MAX_CHUNK_BYTES) throw bad(`chunk size must be 1..${MAX_CHUNK_BYTES}`);
     total += c[1];
   }

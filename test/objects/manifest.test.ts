@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson, objectId } from '../../src/objects/canonical.js';
 import { chunkerId, DEFAULT_CHUNKER_PARAMS } from '../../src/chunking/index.js';
 import { EMPTY_HASH } from '../../src/hash/blake3.js';
-import { encodeImpliedManifest, encodeManifest, IMPLIED_CHUNKERS, impliedManifest, isImpliedManifest, manifestId, type Manifest } from '../../src/objects/manifest.js';
+import { encodeImpliedManifest, encodeManifest, parseManifest, IMPLIED_CHUNKERS, impliedManifest, isImpliedManifest, manifestId, type Manifest } from '../../src/objects/manifest.js';
 import type { ChunkHash } from '../../src/types.js';
 
 const h = (c: string) => c.repeat(64) as ChunkHash;
@@ -61,5 +61,26 @@ describe('implied manifests', () => {
     expect(impliedManifest(ref(many))).toBeUndefined();
     expect(impliedManifest(ref({ ...one, chunker: 'fastcdc-v1:64:256:1024' }))).toBeUndefined();
     expect(impliedManifest({ ...ref(one), size: 4 })).toBeUndefined(); // an entry that disagrees with its manifest id
+  });
+});
+
+describe('parseManifest', () => {
+  const chunker = 'fastcdc-v1:262144:1048576:4194304';
+
+  it('accepts a one-chunk manifest whose chunk hash is its file hash', () => {
+    const m = { size: 3, hash: h('b'), chunker, chunks: [[h('b'), 3]] };
+    expect(parseManifest(m, '/f')).toEqual(m);
+  });
+
+  it.each([
+    ['an uppercase chunk hash', [['B'.repeat(64), 3]]],
+    ['a short chunk hash', [['b'.repeat(63), 3]]],
+    ['a chunk that is not a pair', [[h('b')]]],
+  ])('rejects %s', (_, chunks) => {
+    expect(() => parseManifest({ size: 3, hash: h('b'), chunker, chunks }, '/f')).toThrow('manifest for /f: each chunk must be [64-hex hash, size]');
+  });
+
+  it('rejects a file hash that is not hex even when the chunk repeats it', () => {
+    expect(() => parseManifest({ size: 3, hash: 'B'.repeat(64), chunker, chunks: [['B'.repeat(64), 3]] }, '/f')).toThrow('hash must be 64 lowercase hex digits');
   });
 });
