@@ -60,6 +60,14 @@ export function defaultWorkerCount(env: NodeJS.ProcessEnv = process.env): number
   return Math.max(2, Math.min(4, os.availableParallelism() - 1));
 }
 
+/**
+ * A worker's young generation, in MB. Its garbage is small and short-lived (task results; the
+ * bytes are in recycled blocks outside the heap), but left to V8's default each worker's young
+ * generation grew to tens of MB: 100k-file put, six runs each, client peak RSS 218-242 -> 210-218
+ * MB; a 1 GB put's client CPU and peak unchanged.
+ */
+const WORKER_YOUNG_GENERATION_MB = 4;
+
 export class FilePool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
@@ -132,7 +140,7 @@ export class FilePool {
     if (!this.script || small) return true;
     this.started = true;
     for (let i = 0; i < this.size; i++) {
-      const slot: Slot = { worker: new Worker(this.script), inflight: [] };
+      const slot: Slot = { worker: new Worker(this.script, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } }), inflight: [] };
       slot.worker.on('message', (m: WorkerReply) => this.onReply(slot, m));
       slot.worker.on('error', (err) => this.onCrash(slot, err));
       this.slots.push(slot);
