@@ -30,8 +30,8 @@ export async function parquetInfoFor(ctx: EngineContext, manifestId: string, man
 }
 
 /**
- * Info for a file entry's content (cached by manifest id), or parsed now and cached (files committed before
- * a path was recognized as Parquet, or before metadata extraction existed).
+ * Info for a file entry's content: cached by manifest id, or parsed now and cached (files
+ * committed before a path was recognized as Parquet, or before metadata extraction existed).
  */
 export async function parquetInfoByRef(ctx: EngineContext, ref: ManifestRef): Promise<ParquetInfo> {
   const { info, fresh } = await parquetInfoFor(ctx, ref.manifest, await getManifest(ctx.meta, ref));

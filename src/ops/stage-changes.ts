@@ -10,7 +10,7 @@ import { fail } from '../errors.js';
 import { keys } from '../meta/keys.js';
 import { putManifestOp } from '../meta/records.js';
 import { objectId } from '../objects/canonical.js';
-import { encodeImpliedManifest, encodeManifest, isImpliedManifest, type Manifest } from '../objects/manifest.js';
+import { encodeImpliedManifest, encodeManifest, type Manifest } from '../objects/manifest.js';
 import type { BranchName, ChunkHash, RepoName, RepoPath } from '../types.js';
 import { inGroups } from '../util/groups.js';
 import type { CommitHookChange, EngineContext } from './context.js';
@@ -40,8 +40,10 @@ export interface StagedChanges {
 
 interface StagedPut extends GatedPut {
   path: RepoPath;
-  /** The manifest's encoding, hashed into its id and stored as is. */
+  /** The manifest's encoding, hashed into its id and, when `stored`, stored as is. */
   body: string;
+  /** False for an implied manifest (isImpliedManifest): readers rebuild it from the tree entry. */
+  stored: boolean;
 }
 
 /** Records go to `records`: written as its batches fill, the rest with the commit. */
@@ -72,7 +74,7 @@ export async function stageChanges(
     await missing.check(ctx, repo, puts);
     // A commit with missing chunks fails; reading on only completes the list of what is missing.
     if (missing.any()) continue;
-    for (const put of puts) if (!isImpliedManifest(put.manifest)) await records.add(putManifestOp(put.manifestId, put.body));
+    for (const put of puts) if (put.stored) await records.add(putManifestOp(put.manifestId, put.body));
     for (const op of await gate.check(puts)) await records.add(op);
   }
   missing.throwIfAny(repo);
@@ -80,8 +82,9 @@ export async function stageChanges(
 }
 
 function stagePut(change: Extract<Change, { op: 'put' }>): StagedPut {
-  const body = encodeImpliedManifest(change.manifest) ?? encodeManifest(change.manifest); // validated: hex hashes
-  return { path: change.path, manifest: change.manifest, manifestId: objectId('manifest', body), body };
+  const implied = encodeImpliedManifest(change.manifest); // validated, so its hashes are hex
+  const body = implied ?? encodeManifest(change.manifest);
+  return { path: change.path, manifest: change.manifest, manifestId: objectId('manifest', body), body, stored: implied === undefined };
 }
 
 function editOf(put: StagedPut): TreeEdit {
