@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson, objectId } from '../../src/objects/canonical.js';
 import { chunkerId, DEFAULT_CHUNKER_PARAMS } from '../../src/chunking/index.js';
 import { EMPTY_HASH } from '../../src/hash/blake3.js';
-import { encodeImpliedManifest, encodeManifest, parseManifest, IMPLIED_CHUNKERS, impliedManifest, isImpliedManifest, manifestId, type Manifest } from '../../src/objects/manifest.js';
+import { encodeImpliedManifest, encodeManifest, IMPLIED_CHUNKERS, impliedManifest, isImpliedManifest, manifestId, parseManifest, type Manifest } from '../../src/objects/manifest.js';
 import type { ChunkHash } from '../../src/types.js';
 
 const h = (c: string) => c.repeat(64) as ChunkHash;
