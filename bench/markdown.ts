@@ -71,9 +71,9 @@ function stealLine(perTool: Record<string, ToolFigures>): string[] {
   const parts = Object.entries(perTool).flatMap(([tool, f]) => {
     const steps = Object.values(f).flatMap((fig) => (fig?.stealPct ? [fig.stealPct] : []));
     if (steps.length === 0) return [];
-    const median = Math.max(...steps.map((s) => s.median));
+    const worstMedian = Math.max(...steps.map((s) => s.median));
     const max = Math.max(...steps.map((s) => s.max));
-    return [`${tool} ${median.toFixed(0)}% (highest single step ${max.toFixed(0)}%)`];
+    return [`${tool} ${worstMedian.toFixed(0)}% (highest single step ${max.toFixed(0)}%)`];
   });
   return parts.length ? [`CPU stolen by the hypervisor during the steps (median of the worst step): ${parts.join(', ')}.`] : [];
 }

@@ -5,11 +5,11 @@
  * entries. Nothing is indexed until its pack is durable, so an aborted ingest leaves at most an
  * unreferenced pack, never an index entry without bytes.
  */
+import { blake3HexParts } from '../hash/blake3.js';
 import { keys } from '../meta/keys.js';
 import type { MetaOp, MetaStore } from '../meta/meta-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { ChunkHash, RepoName } from '../types.js';
-import { blake3HexParts } from '../hash/blake3.js';
 import { encodeLocation } from './chunk-location.js';
 import { checkChunk, PackWriter } from './pack-writer.js';
 import type { PendingUploads } from './pending-uploads.js';
@@ -68,7 +68,7 @@ export class ChunkIngest {
    * keeps them. Its bytes are hashed when they are staged into a pack (see PackWriter.addParts), or
    * from the views if the store already holds it: a repo is only ever told it holds a chunk whose
    * bytes it proved it has. A mismatch throws E_CHUNK_HASH_MISMATCH from this call or a later one,
-   * at most STAGE_BYTES on, or from commit(); either way before anything is indexed.
+   * at most STAGE_BYTES on, or from finish() (or commit()); either way before anything is indexed.
    */
   async addUploaded(hash: ChunkHash, parts: readonly Uint8Array[], length: number): Promise<void> {
     await this.stage(hash, parts, length, false);
