@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Engine } from '../src/engine.js';
 import { registerErrorHandling } from './errors.js';
+import { collectGarbageWhenIdle, type IdleGcOptions } from './idle-gc.js';
 import { chunkRoutes } from './routes/chunks.js';
 import { commitRoutes } from './routes/commits.js';
 import { fileRoutes } from './routes/files.js';
@@ -19,6 +20,8 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Deliver webhooks from this app (default true); they stop when the app closes. */
   deliverWebhooks?: boolean;
+  /** Collect garbage once idle after a burst of work (idle-gc.ts); off unless given (the server turns it on). */
+  idleGc?: IdleGcOptions;
 }
 
 /** Default JSON body limit; routes that need more say so (commit bodies, hash lists). */
@@ -36,6 +39,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     forceCloseConnections: true,
   });
   registerErrorHandling(app);
+  if (opts.idleGc) collectGarbageWhenIdle(app, opts.idleGc);
   opts.engine.ctx.pending.onError = (err, repo) =>
     app.log.error({ err, repo }, 'an answered chunk upload failed to reach the disk; its chunks are not present and the commit will ask for them again');
   healthRoutes(app, opts.engine);

@@ -27,7 +27,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     s3Region: opts.s3Region,
     webhooks: opts.webhooks,
   });
-  const app = await buildApp({ engine, logger: { level: opts.logLevel ?? 'info' } });
+  const app = await buildApp({ engine, logger: { level: opts.logLevel ?? 'info' }, idleGc: {} });
   try {
     await engine.check();
     await app.listen({ host: opts.host, port: opts.port });
