@@ -10,9 +10,10 @@ import { missingChunks, uploadChunks } from '../../src/ops/chunks.js';
 import { commitChanges } from '../../src/ops/commit.js';
 import { createContext, type EngineContext } from '../../src/ops/context.js';
 import { createRepo } from '../../src/ops/repos.js';
+import { PendingUploads } from '../../src/packs/pending-uploads.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import type { StagedObject } from '../../src/storage/object-store.js';
-import type { BranchName, RepoName, RepoPath } from '../../src/types.js';
+import type { BranchName, ChunkHash, RepoName, RepoPath } from '../../src/types.js';
 import { encodeFrame } from '../../src/wire/frames.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 
@@ -68,5 +69,27 @@ describe('an upload answered before its flush', () => {
 
     store.release();
     expect((await commit).created).toBe(true);
+  });
+});
+
+describe('PendingUploads.holds', () => {
+  const h = (n: number) => n.toString(16).padStart(64, '0') as ChunkHash;
+
+  it('names a chunk of a pending upload for its own repo and for any repo, and forgets it once flushed', async () => {
+    const pending = new PendingUploads();
+    let flush!: () => void;
+    await pending.track(repo, new Set([h(1)]), new Promise<void>((resolve) => (flush = resolve)));
+    await pending.track('other' as RepoName, new Set([h(2)]), new Promise<void>(() => undefined));
+
+    expect(pending.holds(h(1), repo)).toBe(true);
+    expect(pending.holds(h(2), repo)).toBe(false);
+    expect(pending.holds(h(2))).toBe(true);
+    expect(pending.holds(h(1), 'nobody' as RepoName)).toBe(false);
+
+    flush();
+    await pending.settled(repo);
+    expect(pending.holds(h(1), repo)).toBe(false);
+    expect(pending.holds(h(1))).toBe(false);
+    expect(pending.holds(h(2))).toBe(true);
   });
 });
