@@ -59,6 +59,11 @@ export interface ReadFileOptions {
   /** Inclusive byte range, as in `Range: bytes=start-end`; `end` omitted means to the end. */
   range?: { start: number; end?: number };
   ifNoneMatch?: string;
+  /**
+   * The caller checks every chunk and the whole against the manifest itself (as downloadFile
+   * does): the server then skips its own re-hash of each chunk (`verify=0`), ~0.4 s of its CPU per GB.
+   */
+  verifiedByCaller?: boolean;
 }
 
 export interface WriteOptions {
@@ -131,7 +136,7 @@ export class DatactlClient {
     const res = await this.http.send({
       method: 'GET',
       path: `${commitPath(repo, ref)}/file`,
-      query: { path },
+      query: options.verifiedByCaller ? { path, verify: '0' } : { path },
       headers,
       idempotent: true,
       accept: [304],

@@ -21,7 +21,7 @@ export async function downloadFile(
 ): Promise<void> {
   try {
     const verifier = new ContentVerifier({ path: entry.path, size: entry.size, hash: entry.hash, chunks: manifestChunks(entry) });
-    const download = await client.readFile(repo, commit, entry.path);
+    const download = await client.readFile(repo, commit, entry.path, { verifiedByCaller: true });
     for await (const part of readBody(download.body, client.baseUrl)) {
       verifier.update(part);
       await sink.write(part);

@@ -7,6 +7,7 @@ import { deletePath } from '../../src/ops/delete-path.js';
 import { openFile, type ByteRange } from '../../src/ops/read-file.js';
 import { uploadFile } from '../../src/ops/upload-file.js';
 import { branchParam, flagQuery, optionalString, pageQuery, pathQuery, refParam, repoParam } from '../params.js';
+import { sendPieces } from '../send-pieces.js';
 import { commitView } from '../views.js';
 
 export function fileRoutes(app: FastifyInstance, ctx: EngineContext): void {
@@ -38,12 +39,21 @@ export function fileRoutes(app: FastifyInstance, ctx: EngineContext): void {
     if (req.headers['if-none-match'] === etag) return reply.status(304).send();
     const size = file.manifest.size;
     const wanted = range && resolveRange(range, size);
-    if (!wanted) return reply.header('Content-Length', size).send(Readable.from(file.read(), { objectMode: false }));
-    return reply
-      .status(206)
-      .header('Content-Range', `bytes ${wanted.start}-${wanted.end}/${size}`)
-      .header('Content-Length', wanted.end - wanted.start + 1)
-      .send(Readable.from(file.read(wanted), { objectMode: false }));
+    if (wanted) {
+      void reply
+        .status(206)
+        .header('Content-Range', `bytes ${wanted.start}-${wanted.end}/${size}`)
+        .header('Content-Length', wanted.end - wanted.start + 1);
+    } else {
+      void reply.header('Content-Length', size);
+    }
+    // Read into reused buffers, each given back once the socket has written it (send-pieces.ts).
+    // HEAD reads nothing (fastify's own HEAD route would read the whole file and drop it).
+    // verify=0: the client checks every chunk itself (datactl get does), so the server need not.
+    const verify = optionalString(req.query as Record<string, unknown>, 'verify') !== '0';
+    const pieces = req.method === 'HEAD' ? (async function* () {})() : file.read(wanted, { recycle: true, verify });
+    await sendPieces(reply, pieces, (piece) => ctx.reader.release(piece));
+    return reply;
   });
 
   // Server-side chunking for plain HTTP clients: any content type, streamed, never buffered whole.

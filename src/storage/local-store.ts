@@ -90,14 +90,14 @@ export class LocalObjectStore implements ObjectStore {
     };
   }
 
-  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+  async getRange(key: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     const file = this.pathOf(key);
     assertRange(offset, length);
     await this.init();
     let fh: FileHandle | undefined;
     try {
       fh = await fs.open(file, 'r');
-      const buf = Buffer.allocUnsafe(length);
+      const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
       const got = await readFully(fh, buf, offset);
       if (got < length || (length === 0 && (await fh.stat()).size < offset)) {
         throw fail('E_CORRUPT_OBJECT', `object ${key} is shorter than ${offset + length} bytes`, { key });

@@ -28,8 +28,10 @@ export interface ObjectStore {
   /**
    * Read `length` bytes at `offset` of `key`. Throws E_OBJECT_NOT_FOUND when the key is absent and
    * E_CORRUPT_OBJECT when the object is shorter than offset + length (a truncated object).
+   * `into` (at least `length` bytes) is a buffer the caller reuses: a store that can read into it
+   * answers a view of it, saving a fresh allocation per read; any store may answer a new buffer.
    */
-  getRange(key: string, offset: number, length: number): Promise<Buffer>;
+  getRange(key: string, offset: number, length: number, into?: Buffer): Promise<Buffer>;
 
   /** The object's size in bytes, or undefined when absent. */
   stat(key: string): Promise<{ size: number } | undefined>;

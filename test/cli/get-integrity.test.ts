@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/errors.js';
+import { blake3Hex } from '../../src/hash/blake3.js';
 import { runCli } from '../helpers/cli.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -16,6 +18,7 @@ let work: string;
 const FILES = 300;
 
 const content = (i: number) => `file ${i}\n`.repeat(20 + (i % 7));
+const big = seededBytes(21, 3 * 1024 * 1024 + 5);
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -28,6 +31,8 @@ beforeAll(async () => {
   const cli = (args: string[]) => runCli(['--server', server.url, ...args], { env: { DATACTL_CACHE_DIR: path.join(work, 'cache') } });
   expect((await cli(['repo', 'create', 'r'])).code).toBe(0);
   expect((await cli(['put', 'file', 'r@main:/t', '-f', path.join(work, 'src'), '-r', '-m', 'v1'])).code).toBe(0);
+  await writeFile(path.join(work, 'big.bin'), big);
+  expect((await cli(['put', 'file', 'r@main:/big.bin', '-f', path.join(work, 'big.bin'), '-m', 'big'])).code).toBe(0);
 }, 60_000);
 
 afterAll(async () => {
@@ -36,6 +41,23 @@ afterAll(async () => {
 });
 
 const get = (out: string) => runCli(['--server', server.url, 'get', 'file', 'r@main:/t', '-o', out, '-r', '--json']);
+
+/** Flip a byte of `needle` wherever a pack holds it; the pack files changed. */
+async function damagePacks(needle: Buffer, at: number): Promise<string[]> {
+  const packs = path.join(server.dataDir, 'objects', 'packs');
+  const damaged: string[] = [];
+  for (const e of await readdir(packs, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const file = path.join(e.parentPath, e.name);
+    const bytes = await readFile(file);
+    const found = bytes.indexOf(needle);
+    if (found < 0) continue;
+    bytes[found + at] ^= 0x20; // same length, different bytes
+    await writeFile(file, bytes);
+    damaged.push(file);
+  }
+  return damaged;
+}
 
 /** Every file below dir, relative path -> text. */
 async function filesUnder(dir: string): Promise<Map<string, string>> {
@@ -58,20 +80,7 @@ describe('get of a tree', () => {
   });
 
   it('fails with E_CORRUPT_OBJECT naming the file when a pack is damaged on the server, and writes no bad bytes', async () => {
-    const needle = Buffer.from(content(150));
-    const packs = path.join(server.dataDir, 'objects', 'packs');
-    let damaged: string | undefined;
-    for (const e of await readdir(packs, { recursive: true, withFileTypes: true })) {
-      if (!e.isFile()) continue;
-      const file = path.join(e.parentPath, e.name);
-      const bytes = await readFile(file);
-      const at = bytes.indexOf(needle);
-      if (at < 0) continue;
-      bytes[at + 5] ^= 0x20; // same length, different bytes
-      await writeFile(file, bytes);
-      damaged = file;
-    }
-    expect(damaged, 'the chunk of f150 is in a pack').toBeDefined();
+    expect(await damagePacks(Buffer.from(content(150)), 5), 'the chunk of f150 is in a pack').toHaveLength(1);
 
     const out = path.join(work, 'bad');
     const r = await get(out);
@@ -81,5 +90,29 @@ describe('get of a tree', () => {
     expect(files.has(path.join('d0', 'f150.txt'))).toBe(false);
     expect([...files.keys()].filter((f) => f.includes('datactl-tmp'))).toEqual([]);
     for (const [name, text] of files) expect(text, name).toBe(content(Number(/f(\d+)/.exec(name)![1])));
+  });
+});
+
+describe('get of one large file', () => {
+  it('is checked by the client, which asks the server not to re-hash (verify=0): a damaged pack still fails the get, writing nothing', async () => {
+    // A byte in the middle of the file, so the damage is past the first chunk.
+    expect(await damagePacks(big.subarray(1_500_000, 1_500_064), 10)).toHaveLength(1);
+    const url = `${server.url}/v1/repos/r/commits/main/file?path=/big.bin`;
+    // The server's own check, for clients that do not check (curl): an error before any byte.
+    const checked = await fetch(url);
+    expect(checked.status).toBe(500);
+    expect((await checked.json()).error.code).toBe('E_CORRUPT_OBJECT');
+    // verify=0, what datactl asks for: the bytes as stored, the damage left to the client to find.
+    const unchecked = await fetch(`${url}&verify=0`);
+    expect(unchecked.status).toBe(200);
+    const bytes = Buffer.from(await unchecked.arrayBuffer());
+    expect(bytes.length).toBe(big.length);
+    expect(blake3Hex(bytes)).not.toBe(blake3Hex(big));
+
+    const out = path.join(work, 'big-out.bin');
+    const r = await runCli(['--server', server.url, 'get', 'file', 'r@main:/big.bin', '-o', out, '--json']);
+    expect(r.code, r.stderr).toBe(EXIT.INTEGRITY);
+    expect(r.stderr).toMatch(/integrity check failed for \/big\.bin: chunk \d+ hashes to/);
+    expect(await readdir(work)).not.toContain('big-out.bin');
   });
 });

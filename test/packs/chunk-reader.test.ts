@@ -5,6 +5,7 @@ import { LevelMetaStore } from '../../src/meta/level-meta.js';
 import { packKey } from '../../src/packs/chunk-location.js';
 import { ChunkIngest } from '../../src/packs/chunk-ingest.js';
 import { ChunkReader } from '../../src/packs/chunk-reader.js';
+import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { MemoryObjectStore } from '../../src/storage/memory-store.js';
 import type { ChunkHash, RepoName } from '../../src/types.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -72,5 +73,63 @@ describe('ChunkReader', () => {
       await store.delete(key);
       await store.put(key, [original]);
     }
+  });
+});
+
+describe('ChunkReader with recycle', () => {
+  let localDir: string;
+  let localMeta: LevelMetaStore;
+  let local: LocalObjectStore;
+  // 40 chunks of ~300 KB in ~1 MiB packs: a run per pack, a dozen runs, more than the reader
+  // keeps buffers for.
+  beforeAll(async () => {
+    localDir = await mkdtemp(path.join(os.tmpdir(), 'datactl-reader-local-'));
+    localMeta = await LevelMetaStore.open(path.join(localDir, 'meta'));
+    local = new LocalObjectStore(path.join(localDir, 'objects'));
+    const ingest = new ChunkIngest(localMeta, local, 'r' as RepoName, 1024 * 1024);
+    for (let i = 0; i < chunks.length; i++) await ingest.add(hashes[i]!, chunks[i]!);
+    await ingest.commit();
+  });
+  afterAll(async () => {
+    await localMeta.close();
+    await rm(localDir, { recursive: true, force: true });
+  });
+
+  const readAll = async (reader: ChunkReader, order: readonly ChunkHash[], keep: (i: number) => boolean = () => false) => {
+    const out: Buffer[] = [];
+    for await (const c of reader.read(order, { recycle: true })) {
+      expect(blake3Hex(c)).toBe(order[out.length]);
+      out.push(c);
+      if (!keep(out.length - 1)) reader.release(c);
+    }
+    return out;
+  };
+
+  it('reads a dozen runs into a few buffers when each chunk is released', async () => {
+    const out = await readAll(new ChunkReader(localMeta, local), hashes);
+    expect(new Set(out.map((c) => c.buffer)).size).toBeLessThanOrEqual(4);
+    // Without recycle, every run gets a buffer of its own.
+    const fresh: Buffer[] = [];
+    for await (const c of new ChunkReader(localMeta, local).read(hashes)) fresh.push(c);
+    expect(new Set(fresh.map((c) => c.buffer)).size).toBeGreaterThanOrEqual(10);
+  });
+
+  it('never reads into a buffer while a chunk of it is held, and reuses it once released', async () => {
+    const reader = new ChunkReader(localMeta, local);
+    const [held] = await readAll(reader, hashes, (i) => i === 0);
+    for (let pass = 0; pass < 2; pass++) {
+      const out = await readAll(reader, hashes);
+      expect(out.some((c) => c.buffer === held!.buffer)).toBe(false);
+    }
+    expect(blake3Hex(held!)).toBe(hashes[0]);
+
+    // A reader whose one buffer went out for chunk 0's run gets it back once all of it is released.
+    const fresh = new ChunkReader(localMeta, local);
+    const firstRun = await readAll(fresh, hashes.slice(0, 2), (i) => i === 0);
+    const again = await readAll(fresh, hashes.slice(0, 2));
+    expect(again[0]!.buffer).not.toBe(firstRun[0]!.buffer);
+    fresh.release(firstRun[0]!);
+    const last = await readAll(fresh, hashes.slice(0, 2));
+    expect(last[0]!.buffer).toBe(firstRun[0]!.buffer); // the free buffers are taken last in, first out
   });
 });

@@ -1,0 +1,52 @@
+/**
+ * Sending a body made of reused buffers. Handed a stream, fastify pipes it into the response and
+ * nothing says when the socket is done with a piece, so no piece could ever be reused. Here each
+ * piece is written with a callback, which Node runs once the socket has written it (or has failed
+ * to), and only then is the piece released.
+ */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
+
+/**
+ * Send the reply's status and headers, then `pieces`, releasing each piece once written. The first
+ * piece is read before anything is sent, so a read that fails at once (a missing or truncated
+ * pack) is answered as any error is; a later failure can only cut the response short (its
+ * Content-Length then tells the client), as when fastify pipes a stream.
+ */
+export async function sendPieces(reply: FastifyReply, pieces: AsyncIterable<Uint8Array>, release: (piece: Uint8Array) => void): Promise<void> {
+  const iterator = pieces[Symbol.asyncIterator]();
+  let next = await iterator.next();
+  reply.hijack();
+  const res = reply.raw;
+  try {
+    res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+    while (!next.done) {
+      const piece = next.value;
+      if (res.destroyed) {
+        release(piece);
+        break;
+      }
+      if (!res.write(piece, () => release(piece))) await drained(res);
+      next = await iterator.next();
+    }
+    if (!res.destroyed) res.end();
+  } catch (err) {
+    reply.log.error({ err }, 'response body failed after its headers were sent');
+    res.destroy();
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+/** Until the response can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
