@@ -1,14 +1,17 @@
-import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { fail } from '../../src/errors.js';
 import { missingChunks, readChunks, uploadChunks } from '../../src/ops/chunks.js';
 import type { EngineContext } from '../../src/ops/context.js';
 import type { ChunkHash } from '../../src/types.js';
+import { BufferPool } from '../../src/util/buffer-pool.js';
 import { frameStream, type Frame } from '../../src/wire/frames.js';
 import { hashList, repoParam } from '../params.js';
+import { sendPieces } from '../send-pieces.js';
 
 /** Per upload request; the client splits larger uploads. */
 export const CHUNK_UPLOAD_LIMIT = 256 * 1024 * 1024;
+/** Small frames of a read are copied together into pieces of this size. */
+const FRAME_PIECE_BYTES = 256 * 1024;
 /** 100k hashes as JSON is ~6.7 MB. */
 const HASH_LIST_LIMIT = 8 * 1024 * 1024;
 
@@ -17,12 +20,22 @@ export function chunkRoutes(app: FastifyInstance, ctx: EngineContext): void {
     return { missing: await missingChunks(ctx, repoParam(req.params), hashList(req.body)) };
   });
 
+  // The buffers small frames are coalesced into, reused like the chunk reader's (send-pieces.ts).
+  const framePieces = new BufferPool(FRAME_PIECE_BYTES, 8);
   app.post('/v1/repos/:repo/chunks/read', { bodyLimit: HASH_LIST_LIMIT }, async (req, reply) => {
     const hashes = hashList(req.body);
     // Every frame names its chunk and clients must check it (docs/http-api.md), so the server does
     // not hash twice what the client hashes anyway.
-    const chunks = await readChunks(ctx, repoParam(req.params), hashes, { verify: false });
-    return reply.header('Content-Type', 'application/octet-stream').send(Readable.from(frameStream(named(hashes, chunks)), { objectMode: false }));
+    const chunks = await readChunks(ctx, repoParam(req.params), hashes, { verify: false, recycle: true });
+    // A chunk copied into a coalesced piece is released at once; one sent as a piece of its own
+    // (and every coalesced piece) once the socket has written it.
+    const pieces = frameStream(named(hashes, chunks), { pool: framePieces, copied: (bytes) => ctx.reader.release(bytes) });
+    void reply.header('Content-Type', 'application/octet-stream');
+    await sendPieces(reply, pieces, (piece) => {
+      ctx.reader.release(piece);
+      framePieces.release(piece);
+    });
+    return reply;
   });
 
   app.register(async (scope) => {

@@ -8,6 +8,7 @@ import { keys } from '../meta/keys.js';
 import { requireRepo } from '../meta/records.js';
 import { MAX_CHUNK_BYTES } from '../objects/manifest.js';
 import { ChunkIngest, type IngestStats } from '../packs/chunk-ingest.js';
+import type { ReadOptions } from '../packs/chunk-reader.js';
 import type { ChunkHash, RepoName } from '../types.js';
 import { decodeFrameParts } from '../wire/frames.js';
 import type { EngineContext } from './context.js';
@@ -59,13 +60,14 @@ async function* limitBytes(body: AsyncIterable<Uint8Array>, maxBytes: number): A
 
 /**
  * Chunk bytes in request order; only chunks this repo holds. Re-hashed on the way out unless
- * `verify` is false, for a consumer that checks each chunk against its hash itself (ChunkReader).
+ * `verify` is false, for a consumer that checks each chunk against its hash itself; with
+ * `recycle`, each chunk must be handed back through `ctx.reader.release` (ChunkReader).
  */
 export async function readChunks(
   ctx: EngineContext,
   repo: RepoName,
   hashes: readonly ChunkHash[],
-  options: { verify?: boolean } = {},
+  options: ReadOptions = {},
 ): Promise<AsyncIterable<Buffer>> {
   await requireRepo(ctx.meta, repo);
   await ctx.pending.settled(repo);

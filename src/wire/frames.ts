@@ -6,6 +6,7 @@
 import { fail } from '../errors.js';
 import { blake3Hex } from '../hash/blake3.js';
 import { parseChunkHash, type ChunkHash } from '../types.js';
+import type { BufferPool } from '../util/buffer-pool.js';
 
 export const FRAME_HASH_BYTES = 32;
 export const FRAME_HEADER_BYTES = FRAME_HASH_BYTES + 4;
@@ -40,21 +41,37 @@ export function encodeFrame(hash: ChunkHash, bytes: Uint8Array): [Buffer, Uint8A
   return [encodeFrameHeader(hash, bytes.byteLength), bytes];
 }
 
+export interface FrameStreamOptions {
+  /** Size of the buffers small frames are copied together into (default 256 KiB; a pool's size when given). */
+  coalesceBytes?: number;
+  /** Where those buffers come from: each piece cut from one is lent as one view, for the consumer to release once sent. */
+  pool?: BufferPool;
+  /** Told of each payload once it has been copied into such a piece (its source may then be reused). */
+  copied?: (payload: Uint8Array) => void;
+}
+
 /**
  * Frames as a byte stream written in few, large pieces: small frames are copied together into
  * buffers of `coalesceBytes` (a 100k-small-file download otherwise made two socket writes per
  * chunk, ~1.2 s of a server's CPU), a payload of more than a quarter of that goes out as its own
  * piece after its header, uncopied.
  */
-export async function* frameStream(frames: AsyncIterable<Frame> | Iterable<Frame>, coalesceBytes = 256 * 1024): AsyncGenerator<Uint8Array> {
-  let buf = Buffer.allocUnsafe(coalesceBytes);
+export async function* frameStream(frames: AsyncIterable<Frame> | Iterable<Frame>, options: FrameStreamOptions = {}): AsyncGenerator<Uint8Array> {
+  const { pool, copied } = options;
+  const size = pool?.size ?? options.coalesceBytes ?? 256 * 1024;
+  const take = () => pool?.take() ?? Buffer.allocUnsafe(size);
+  const cut = (full: Buffer, length: number) => {
+    pool?.lend(full, 1);
+    return full.subarray(0, length);
+  };
+  let buf = take();
   let at = 0;
   for await (const { hash, bytes } of frames) {
     const need = frameSize(bytes.byteLength);
-    const big = bytes.byteLength > coalesceBytes / 4;
+    const big = bytes.byteLength > size / 4;
     if (at > 0 && (big || at + need > buf.length)) {
-      yield buf.subarray(0, at);
-      buf = Buffer.allocUnsafe(coalesceBytes);
+      yield cut(buf, at);
+      buf = take();
       at = 0;
     }
     if (big) {
@@ -64,9 +81,11 @@ export async function* frameStream(frames: AsyncIterable<Frame> | Iterable<Frame
     }
     writeHeader(buf, at, hash, bytes.byteLength);
     buf.set(bytes, at + FRAME_HEADER_BYTES);
+    copied?.(bytes);
     at += need;
   }
-  if (at > 0) yield buf.subarray(0, at);
+  if (at > 0) yield cut(buf, at);
+  else pool?.giveBack(buf);
 }
 
 /** Encode frames into one buffer (one allocation, one copy of each payload). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DatactlError } from '../../src/errors.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
+import { BufferPool } from '../../src/util/buffer-pool.js';
 import { decodeFrames, encodeFrameHeader, encodeFrames, FRAME_HEADER_BYTES, frameStream, type Frame } from '../../src/wire/frames.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 
@@ -53,13 +54,32 @@ describe('chunk frames', () => {
   it('stream as the same bytes, small frames coalesced into few pieces and large payloads passed through uncopied', async () => {
     const many = [...frames, ...frames, frameOf(seededBytes(9, 300_000)), ...frames];
     const pieces: Uint8Array[] = [];
-    for await (const piece of frameStream(many, 32768)) pieces.push(piece);
+    for await (const piece of frameStream(many, { coalesceBytes: 32768 })) pieces.push(piece);
     expect(Buffer.concat(pieces).equals(encodeFrames(many))).toBe(true);
     // 1, 37, 1000 and 4096 bytes share a buffer per run; 65537 and 300000 (> 32768 / 4) go out as
     // header + the payload itself: 3 coalesced runs + 4 x 2 pieces, instead of 2 per frame.
     const passedThrough = pieces.filter((p) => many.some((f) => f.bytes === p));
     expect(passedThrough.map((p) => p.byteLength)).toEqual([65537, 65537, 300_000, 65537]);
     expect(pieces.length).toBe(11);
+  });
+
+  it('stream through pooled buffers: each coalesced piece lent once, each copied payload reported', async () => {
+    const many = [...frames, frameOf(seededBytes(9, 300_000)), ...frames];
+    const pool = new BufferPool(32768, 4);
+    const copied: Uint8Array[] = [];
+    const pieces: Uint8Array[] = [];
+    for await (const piece of frameStream(many, { pool, copied: (bytes) => copied.push(bytes) })) pieces.push(piece);
+    expect(Buffer.concat(pieces).equals(encodeFrames(many))).toBe(true);
+    // Copied: every payload of at most a quarter of the piece size, in order; the rest went out as pieces.
+    expect(copied).toEqual(many.filter((f) => f.bytes.byteLength <= 32768 / 4).map((f) => f.bytes));
+    const coalesced = pieces.filter((p) => p.buffer.byteLength === 32768);
+    expect(coalesced.length).toBeGreaterThan(1);
+    // A coalesced piece's buffer is taken again only once the piece is released.
+    const taken = pool.take();
+    expect(coalesced.some((p) => p.buffer === taken.buffer)).toBe(false);
+    for (const p of pieces) pool.release(p);
+    const again = pool.take();
+    expect(coalesced.some((p) => p.buffer === again.buffer)).toBe(true);
   });
 
   it('round-trip when split across arbitrary buffer boundaries', async () => {
