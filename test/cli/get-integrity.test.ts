@@ -101,7 +101,7 @@ describe('get of one large file', () => {
     // The server's own check, for clients that do not check (curl): an error before any byte.
     const checked = await fetch(url);
     expect(checked.status).toBe(500);
-    expect((await checked.json()).error.code).toBe('E_CORRUPT_OBJECT');
+    expect(((await checked.json()) as { error: { code: string } }).error.code).toBe('E_CORRUPT_OBJECT');
     // verify=0, what datactl asks for: the bytes as stored, the damage left to the client to find.
     const unchecked = await fetch(`${url}&verify=0`);
     expect(unchecked.status).toBe(200);
