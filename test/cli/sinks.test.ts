@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,35 @@ describe('file sink', () => {
     await sink.commit();
     expect((await readFile(path.join(dir, 'out.bin'))).equals(data)).toBe(true);
     expect(await readdir(dir)).toEqual(['out.bin']);
+  });
+
+  it('reports a failed disk write to the caller, and aborts cleanly', async () => {
+    // A real failure: the file-size limit (ulimit -f, in KiB) makes the disk write fail with
+    // EFBIG once the file passes 2 MiB. It must reach the caller (never escape as an unhandled
+    // rejection, which would end the process), and abort must leave no temp file.
+    const sinks = path.resolve('dist/cli/transfer/sinks.js');
+    const script = `
+      import { openFileSink } from ${JSON.stringify(sinks)};
+      import { readdirSync } from 'node:fs';
+      const dir = ${JSON.stringify(dir)};
+      const sink = await openFileSink(dir + '/big.bin');
+      const piece = Buffer.alloc(65536, 1);
+      let failed;
+      try {
+        for (let i = 0; i < 64; i++) {
+          await sink.write(piece);
+          await new Promise((r) => setTimeout(r, 2)); // as a download waits on the network
+        }
+        await sink.commit();
+      } catch (err) {
+        failed = err.code;
+        await sink.abort();
+      }
+      console.log(JSON.stringify({ failed, left: readdirSync(dir) }));
+    `;
+    const child = spawnSync('bash', ['-c', 'ulimit -f 2048 && exec node --input-type=module -e "$0"', script], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual({ failed: 'EFBIG', left: [] });
   });
 
   it('leaves nothing behind when aborted', async () => {
