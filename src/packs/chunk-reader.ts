@@ -127,4 +127,3 @@ export class ChunkReader {
     return run.chunks.map((c) => bytes.subarray(c.at, c.at + c.length));
   }
 }
-
