@@ -1,9 +1,9 @@
-import http from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendPieces } from '../../server/send-pieces.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
+import { slowGet } from '../helpers/slow-get.js';
 
 // The contract of sendPieces: a piece is released only once the socket is done with it. Here a
 // release scribbles over the piece at once, as a reused buffer would be overwritten by the next
@@ -36,42 +36,24 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-/** GET a body in small bites with pauses, so the server's socket stays full. */
-function slowGet(path: string): Promise<{ status: number; body: Buffer; complete: boolean }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${url}${path}`, (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (part: Buffer) => {
-          parts.push(part);
-          res.pause();
-          setTimeout(() => res.resume(), 1);
-        });
-        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(parts), complete: res.complete }));
-        res.on('error', () => resolve({ status: res.statusCode!, body: Buffer.concat(parts), complete: false }));
-      })
-      .on('error', reject);
-  });
-}
-
 describe('sendPieces', () => {
   it('releases each piece only once the socket has written it', async () => {
     released = 0;
-    const res = await slowGet('/pieces');
+    const res = await slowGet(`${url}/pieces`);
     expect(res.status).toBe(200);
     expect(blake3Hex(res.body)).toBe(whole);
     expect(released).toBe(PIECES);
   });
 
   it('answers a read that fails before the first piece as an error, with nothing sent', async () => {
-    const res = await slowGet('/pieces?failAfter=0');
+    const res = await slowGet(`${url}/pieces?failAfter=0`);
     expect(res.status).toBe(500);
     expect(JSON.parse(res.body.toString()).message).toBe('the store went away');
   });
 
   it('cuts the response short when a later read fails, and still releases what it wrote', async () => {
     released = 0;
-    const res = await slowGet('/pieces?failAfter=5');
+    const res = await slowGet(`${url}/pieces?failAfter=5`);
     expect(res.status).toBe(200);
     expect(res.complete).toBe(false);
     expect(res.body.length).toBeLessThan(6 * 1024 * 1024);
