@@ -35,9 +35,10 @@ export function pageQuery(query: unknown): { limit?: number; cursor?: string } {
   return { limit: limit === undefined ? undefined : Number(limit), cursor };
 }
 
-export function flagQuery(query: unknown, name: string): boolean {
+/** A `1`/`true` query flag; `fallback` when the parameter is absent. */
+export function flagQuery(query: unknown, name: string, fallback = false): boolean {
   const v = optionalString(query as Dict, name);
-  return v === '1' || v === 'true';
+  return v === undefined ? fallback : v === '1' || v === 'true';
 }
 
 export function hashList(body: unknown): ChunkHash[] {

@@ -40,6 +40,7 @@ export async function sendPieces(reply: FastifyReply, pieces: AsyncIterable<Uint
 
 /** Until the response can take more, or is gone. */
 function drained(res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve(); // its 'close' may have been and gone
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);

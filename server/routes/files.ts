@@ -50,7 +50,7 @@ export function fileRoutes(app: FastifyInstance, ctx: EngineContext): void {
     // Read into reused buffers, each given back once the socket has written it (send-pieces.ts).
     // HEAD reads nothing (fastify's own HEAD route would read the whole file and drop it).
     // verify=0: the client checks every chunk itself (datactl get does), so the server need not.
-    const verify = optionalString(req.query as Record<string, unknown>, 'verify') !== '0';
+    const verify = flagQuery(req.query, 'verify', true);
     const pieces = req.method === 'HEAD' ? (async function* () {})() : file.read(wanted, { recycle: true, verify });
     await sendPieces(reply, pieces, (piece) => ctx.reader.release(piece));
     return reply;

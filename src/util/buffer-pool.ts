@@ -24,7 +24,9 @@ export class BufferPool {
 
   /** A buffer of `size` bytes, reused if one is free; lend or give it back when done. */
   take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafe(this.size);
+    // allocUnsafeSlow: each buffer its own memory. allocUnsafe would carve buffers under 4 KiB out
+    // of one shared slab, and loans, told apart by memory, would then mix up different buffers.
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
   }
 
   /** `buffer` (from take) is out until `views` views of it are released. */

@@ -108,6 +108,10 @@ describe('get of one large file', () => {
     const bytes = Buffer.from(await unchecked.arrayBuffer());
     expect(bytes.length).toBe(big.length);
     expect(blake3Hex(bytes)).not.toBe(blake3Hex(big));
+    // Spelled as the other flags are, too.
+    const spelled = await fetch(`${url}&verify=false`);
+    expect(spelled.status).toBe(200);
+    expect(Buffer.from(await spelled.arrayBuffer()).equals(bytes)).toBe(true);
 
     const out = path.join(work, 'big-out.bin');
     const r = await runCli(['--server', server.url, 'get', 'file', 'r@main:/big.bin', '-o', out, '--json']);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openFileSink } from '../../cli/transfer/sinks.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
@@ -36,7 +37,7 @@ describe('file sink', () => {
     // A real failure: the file-size limit (ulimit -f, in KiB) makes the disk write fail with
     // EFBIG once the file passes 2 MiB. It must reach the caller (never escape as an unhandled
     // rejection, which would end the process), and abort must leave no temp file.
-    const sinks = path.resolve('dist/cli/transfer/sinks.js');
+    const sinks = fileURLToPath(new URL('../../dist/cli/transfer/sinks.js', import.meta.url));
     const script = `
       import { openFileSink } from ${JSON.stringify(sinks)};
       import { readdirSync } from 'node:fs';
