@@ -1,7 +1,9 @@
 /**
  * The NDJSON form of a commit request (docs/http-api.md): the header object on the first line, then
  * one change per line. Lines are made from the changes as the request body is read, a few hundred
- * KiB at a time, so neither side ever holds the whole body.
+ * KiB at a time, so neither side ever holds the whole body. Changes may also come in groups (arrays)
+ * as they become ready: each group is sent as soon as its lines are made, so the server stages it
+ * while the next is not ready yet.
  */
 import type { CommitChange, CommitRequest } from './api-types.js';
 
@@ -12,14 +14,21 @@ const PIECE_CHARS = 256 * 1024;
 
 export async function* commitStreamBody(
   header: Omit<CommitRequest, 'changes'>,
-  changes: Iterable<CommitChange> | AsyncIterable<CommitChange>,
+  changes: Iterable<CommitChange> | AsyncIterable<CommitChange | readonly CommitChange[]>,
 ): AsyncGenerator<Uint8Array> {
   // A whole CommitRequest passed by mistake must not put its changes in the header line.
   const { changes: _inline, ...fields } = header as CommitRequest;
   let text = `${JSON.stringify(fields)}\n`;
-  for await (const change of changes) {
-    text += `${JSON.stringify(change)}\n`;
-    if (text.length >= PIECE_CHARS) {
+  for await (const item of changes) {
+    const group = Array.isArray(item);
+    for (const change of group ? (item as readonly CommitChange[]) : [item as CommitChange]) {
+      text += `${JSON.stringify(change)}\n`;
+      if (text.length >= PIECE_CHARS) {
+        yield Buffer.from(text);
+        text = '';
+      }
+    }
+    if (group && text.length > 0) {
       yield Buffer.from(text);
       text = '';
     }

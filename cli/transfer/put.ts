@@ -2,7 +2,8 @@
  * putFiles: local files -> one atomic commit. Files are listed and stat'ed, compared with the put
  * index of the branch (stat-cache.ts) so unchanged files are neither read nor sent, and the rest
  * are read, chunked and hashed in worker threads (file-pool.ts) while the main thread uploads the
- * chunks the server lacks (ChunkUploader) and finally streams the commit.
+ * chunks the server lacks (ChunkUploader) and streams the commit, each file's change following the
+ * upload of its chunks (ChangeFeed).
  */
 import { DEFAULT_CHUNKER_PARAMS, FileChunker, chunkerId, type Chunk, type ChunkerParams } from '../../src/chunking/index.js';
 import { DatactlError, fail } from '../../src/errors.js';
@@ -13,6 +14,7 @@ import type { ChunkRef, CommitChange, CommitResult, Manifest } from '../api-type
 import type { DatactlClient } from '../client.js';
 import { defaultAuthor } from '../defaults.js';
 import { NO_PROGRESS, type ProgressSink } from '../progress.js';
+import { ChangeFeed } from './change-feed.js';
 import { FilePool } from './file-pool.js';
 import { BLOCK_BYTES, type ChunkBlock, type ReadBatchResult } from './file-tasks.js';
 import { TaskPool } from './pool.js';
@@ -144,7 +146,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
 
   // What each job contributes, kept compact (100k files must fit in a small heap): the content
   // hash (undefined: not part of the commit), the size, and a chunk list only for files of several
-  // chunks. Slots are per job, so the commit lists changes in job order whatever order reads end in.
+  // chunks.
   const hashes: Array<string | undefined> = new Array(files.length);
   const sizes = new Float64Array(files.length);
   const chunkLists = new Map<number, ChunkRef[]>();
@@ -182,10 +184,32 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
   }
 
   const uploader = new ChunkUploader(client, repo, options.upload);
+  const feed = new ChangeFeed((batch) => uploader.uploaded(batch));
+  for (let i = 0; i < files.length; i++) if (hashes[i] !== undefined) feed.push(i, 0); // from the index: uploaded before
+  let commit: Promise<CommitResult> | undefined;
+  if (toRead.length > 0 || hashes.some((h) => h !== undefined)) {
+    const parent = options.parent !== undefined ? options.parent : mode === 'skip' ? plan.head : undefined;
+    // Sent now, as NDJSON whose lines are made as they are released: the server stages them while
+    // the rest is read, and 100k changes never sit in memory as JSON.
+    commit = client.commitStream(
+      repo,
+      {
+        branch,
+        message: options.message ?? defaultMessage(files, plan.path),
+        author: options.author ?? defaultAuthor(),
+        ...(parent !== undefined ? { parent } : {}),
+        ...(options.metadata ? { metadata: options.metadata } : {}),
+      },
+      feed.groups((i): CommitChange => ({ op: 'put', path: files.dest(i), manifest: manifestOf(i) })),
+    );
+    // A commit refused early (a moved branch, a missing repo) stops the reading: its error is the put's.
+    commit.catch((err: unknown) => feed.abort(err));
+  }
   const tasks = new TaskPool(Math.max(2, pool.workers * 2));
-  const read = (i: number, manifest: Manifest) => {
+  const read = (i: number, manifest: Manifest, batch: number) => {
     done(i, manifest);
     readFiles++;
+    feed.push(i, batch);
   };
   // Small-file batches are read in parallel but taken one after another, in plan order (tasks
   // start in that order, and the lock serves arrivals in order). Taken as they came, the chunks of
@@ -194,10 +218,13 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
   const takes = new KeyedLock();
   try {
     for (const group of taskGroups(files, toRead)) {
+      feed.throwIfAborted();
       const first = files.job(group[0]!);
       if (first.local === STDIN) {
         await tasks.drain(); // stdin is read on this thread, in order
-        read(group[0]!, await chunkStream(options.stdin ?? (process.stdin as AsyncIterable<Uint8Array>), params, uploader, progress));
+        const stdin = options.stdin ?? (process.stdin as AsyncIterable<Uint8Array>);
+        const { manifest, batch } = await chunkStream(stdin, params, uploader, progress);
+        read(group[0]!, manifest, batch);
       } else if (group.length > 1 || (first.size ?? 0) <= SMALL_FILE_BYTES) {
         const requests = group.map((i) => ({ path: files.local(i), size: files.size(i) ?? 0 }));
         await tasks.run(async () => {
@@ -210,37 +237,26 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
           });
         });
       } else {
-        await tasks.run(async () => read(group[0]!, await chunkLargeFile(pool, first.local, first.size ?? 0, params, chunker, uploader, progress)));
+        await tasks.run(async () => {
+          const { manifest, batch } = await chunkLargeFile(pool, first.local, first.size ?? 0, params, chunker, uploader, progress);
+          read(group[0]!, manifest, batch);
+        });
       }
     }
     await tasks.drain();
     await uploader.finish();
+    feed.close();
   } catch (err) {
+    // Cuts the commit's body off unfinished (so nothing is committed) unless the error is its own.
+    feed.abort(err);
     await tasks.settle();
     await uploader.settle();
+    await commit?.catch(() => undefined);
     throw err;
   }
 
   const base = { repo, branch, files: files.length, bytes, unchangedFiles, readFiles, ...pickStats(uploader) };
-  const sent = function* (): Generator<CommitChange> {
-    for (let i = 0; i < files.length; i++) if (hashes[i] !== undefined) yield { op: 'put', path: files.dest(i), manifest: manifestOf(i) };
-  };
-  let result: CommitResult | undefined;
-  if (hashes.some((h) => h !== undefined)) {
-    const parent = options.parent !== undefined ? options.parent : mode === 'skip' ? plan.head : undefined;
-    // Streamed as NDJSON, lines made as the body is sent: 100k changes never sit in memory as JSON.
-    result = await client.commitStream(
-      repo,
-      {
-        branch,
-        message: options.message ?? defaultMessage(files, plan.path),
-        author: options.author ?? defaultAuthor(),
-        ...(parent !== undefined ? { parent } : {}),
-        ...(options.metadata ? { metadata: options.metadata } : {}),
-      },
-      sent(),
-    );
-  }
+  const result = await commit;
   const newHead = result ? (result.commit?.id ?? null) : plan.head;
   if (index) {
     // Old entries stay true only if the new head is the index's head or its direct child by us.
@@ -293,7 +309,7 @@ async function takeSmallBatch(
   chunker: string,
   uploader: ChunkUploader,
   progress: ProgressSink,
-  done: (i: number, manifest: Manifest) => void,
+  done: (i: number, manifest: Manifest, batch: number) => void,
 ): Promise<void> {
   for (let k = 0; k < group.length; k++) {
     const f = batch.files[k]!;
@@ -302,12 +318,13 @@ async function takeSmallBatch(
     const bytes = new Uint8Array(f.own ?? batch.buffer, f.offset, f.size);
     const chunks: Array<[ChunkHash, number]> = f.chunks ?? (f.size === 0 ? [] : [[f.hash, f.size]]);
     let at = 0;
+    let uploadBatch = 0;
     for (const [hash, size] of chunks) {
-      await uploader.add(hash, bytes.subarray(at, at + size));
+      uploadBatch = Math.max(uploadBatch, await uploader.add(hash, bytes.subarray(at, at + size)));
       at += size;
     }
     progress.advance(f.size);
-    done(group[k]!, { size: f.size, hash: f.hash, chunker, chunks });
+    done(group[k]!, { size: f.size, hash: f.hash, chunker, chunks }, uploadBatch);
   }
 }
 
@@ -319,8 +336,9 @@ async function chunkLargeFile(
   chunker: string,
   uploader: ChunkUploader,
   progress: ProgressSink,
-): Promise<Manifest> {
+): Promise<{ manifest: Manifest; batch: number }> {
   const refs: Array<[ChunkHash, number]> = [];
+  let batch = 0;
   // The worker only cuts; chunk and file hashes are computed here, in parallel with its next read.
   const fileHasher = new Blake3Stream();
   const onBlock = async (b: ChunkBlock) => {
@@ -332,23 +350,26 @@ async function chunkLargeFile(
       const hash = blake3Hex(bytes);
       fileHasher.update(bytes);
       refs.push([hash, c.size]);
-      await uploader.add(hash, bytes);
+      batch = Math.max(batch, await uploader.add(hash, bytes));
     }
     progress.advance(b.bytes);
   };
   const { size } = await pool.chunk(local, expectedSize, params, onBlock);
   const hash = fileHasher.digestHex();
-  return { size, hash, chunker, chunks: refs };
+  return { manifest: { size, hash, chunker, chunks: refs }, batch };
 }
 
 /** Chunk a stream on this thread (stdin), handing chunks to the uploader. */
-async function chunkStream(source: AsyncIterable<Uint8Array>, params: ChunkerParams, uploader: ChunkUploader, progress: ProgressSink): Promise<Manifest> {
+async function chunkStream(
+  source: AsyncIterable<Uint8Array>, params: ChunkerParams, uploader: ChunkUploader, progress: ProgressSink,
+): Promise<{ manifest: Manifest; batch: number }> {
   const chunker = new FileChunker(params);
   const refs: [ChunkHash, number][] = [];
+  let batch = 0;
   const take = async (chunks: Chunk[]) => {
     for (const c of chunks) {
       refs.push([c.hash, c.size]);
-      await uploader.add(c.hash, c.bytes);
+      batch = Math.max(batch, await uploader.add(c.hash, c.bytes));
     }
   };
   for await (const data of source) {
@@ -356,7 +377,7 @@ async function chunkStream(source: AsyncIterable<Uint8Array>, params: ChunkerPar
     progress.advance(data.byteLength);
   }
   await take(chunker.finish());
-  return { size: chunker.size, hash: chunker.contentHash(), chunker: chunkerId(params), chunks: refs };
+  return { manifest: { size: chunker.size, hash: chunker.contentHash(), chunker: chunkerId(params), chunks: refs }, batch };
 }
 
 async function branchHead(client: DatactlClient, repo: string, branch: string): Promise<string | null> {

@@ -5,6 +5,11 @@
  * depending on when the garbage collector frees the reader's buffers (which let a 1 GB put peak
  * at ~280 MB), and readers may reuse their buffers as soon as `add` returns. `add` waits for a
  * free slot (backpressure to the reader).
+ *
+ * Batches are numbered from 1 in the order they are made; `add` tells which one carries the chunk,
+ * and `uploaded(n)` resolves once batches 1..n are all answered, i.e. once the server holds every
+ * chunk they carry. That lets a put stream its commit while it still uploads (put.ts): a file's
+ * change is sent only after the batches with its chunks.
  */
 import { encodeFrameHeader, frameSize, type Frame } from '../../src/wire/frames.js';
 import type { DatactlClient } from '../client.js';
@@ -35,7 +40,15 @@ const MiB = 1024 * 1024;
 
 export class ChunkUploader {
   private readonly opts: Required<UploaderOptions>;
-  private readonly seen = new Set<string>();
+  /** Every chunk offered so far, with the number of the batch that carries it. */
+  private readonly seen = new Map<string, number>();
+  /** The number of the batch being filled. */
+  private batchSeq = 1;
+  /** Batches 1..uploadedThrough are answered; `answered` holds later ones that finished first. */
+  private uploadedThrough = 0;
+  private readonly answered = new Set<number>();
+  private waiters: Array<{ seq: number; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private failure: { error: unknown } | undefined;
   private batch: Frame[] = [];
   private batchBytes = 0;
   /** The arena the current batch is copied into, and the ones whose uploads finished. */
@@ -64,18 +77,64 @@ export class ChunkUploader {
     this.pool = new TaskPool(this.opts.inFlight);
   }
 
-  /** Offer a chunk; its bytes are copied before this returns, so the caller may reuse them. */
-  async add(hash: ChunkHash, bytes: Uint8Array): Promise<void> {
+  /**
+   * Offer a chunk; its bytes are copied before this returns, so the caller may reuse them. Resolves
+   * to the number of the batch that carries it (see `uploaded`).
+   */
+  async add(hash: ChunkHash, bytes: Uint8Array): Promise<number> {
     this.stats.chunks++;
-    if (this.seen.has(hash)) return;
-    this.seen.add(hash);
+    // Waits come first and the check for a chunk seen before comes after them, with nothing
+    // awaited between it and the push: a chunk offered twice at once is placed once, and both
+    // callers learn the batch it went in.
+    for (;;) {
+      const placed = this.seen.get(hash);
+      if (placed !== undefined) return placed;
+      // Several readers add at once (a put's small-file batches): 6 arenas were in use instead of 3.
+      if (this.gate) {
+        await this.gate;
+        continue;
+      }
+      if (this.arena && this.arenaUsed + bytes.byteLength > this.arena.byteLength && this.batch.length > 0) {
+        await this.dispatch();
+        continue;
+      }
+      break;
+    }
+    const seq = this.batchSeq;
+    this.seen.set(hash, seq);
     this.stats.uniqueChunks++;
-    // Several readers add at once (a put's small-file batches): 6 arenas were in use instead of 3.
-    while (this.gate) await this.gate;
-    if (this.arena && this.arenaUsed + bytes.byteLength > this.arena.byteLength && this.batch.length > 0) await this.dispatch();
     this.batch.push({ hash, bytes: this.copyIn(bytes) });
     this.batchBytes += bytes.byteLength;
     if (this.batchBytes >= this.opts.batchBytes || this.batch.length >= this.opts.batchChunks) await this.dispatch();
+    return seq;
+  }
+
+  /**
+   * Resolves once batches 1..`seq` have all been answered (0: at once); rejects with the first
+   * upload failure. A batch still being filled is sent when it is full or by `finish`.
+   */
+  uploaded(seq: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure.error);
+    if (seq <= this.uploadedThrough) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+  }
+
+  private answer(seq: number): void {
+    if (this.failure) return; // a batch cut short by another's failure is not answered
+    this.answered.add(seq);
+    while (this.answered.delete(this.uploadedThrough + 1)) this.uploadedThrough++;
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) {
+      if (w.seq <= this.uploadedThrough) w.resolve();
+      else this.waiters.push(w);
+    }
+  }
+
+  private failed(error: unknown): void {
+    this.failure ??= { error };
+    for (const w of this.waiters) w.reject(this.failure.error);
+    this.waiters = [];
   }
 
   /** Copy into the current arena (taking one first if needed); a chunk larger than any arena gets its own buffer. */
@@ -108,12 +167,17 @@ export class ChunkUploader {
   private async dispatch(): Promise<void> {
     const batch = this.batch;
     const arena = this.arena;
+    const seq = this.batchSeq++;
     this.batch = [];
     this.batchBytes = 0;
     this.arena = undefined;
     const started = this.pool.run(async () => {
       try {
         await this.upload(batch);
+        this.answer(seq);
+      } catch (err) {
+        this.failed(err);
+        throw err;
       } finally {
         if (arena) this.freeArenas.push(arena);
       }

@@ -107,8 +107,15 @@ class MissingChunks {
     if (this.hashes.size >= MISSING_COUNT_LIMIT) return;
     const unique = new Set<ChunkHash>();
     for (const p of puts) for (const [hash] of p.manifest.chunks) unique.add(hash);
-    const hashes = [...unique];
-    const present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
+    let hashes = [...unique];
+    let present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
+    // A client may stream its commit while it uploads, sending a change once the upload of its
+    // chunks was answered; an answered upload may still be being made durable and indexed.
+    if (hashes.some((h, i) => present[i] === undefined && ctx.pending.holds(h, repo))) {
+      await ctx.pending.settled(repo);
+      hashes = hashes.filter((_, i) => present[i] === undefined);
+      present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
+    }
     hashes.forEach((h, i) => {
       if (present[i] === undefined && this.hashes.size < MISSING_COUNT_LIMIT) this.hashes.add(h);
     });

@@ -90,4 +90,21 @@ describe('the NDJSON body', () => {
     expect(JSON.parse(lines[0]!)).toEqual({ branch: 'b', message: 'm', author: 'a' });
     expect(JSON.parse(lines[4000]!)).toEqual(put(3999));
   });
+
+  it('sends each group of changes as soon as it arrives, before the next one is ready', async () => {
+    let release!: () => void;
+    const later = new Promise<void>((resolve) => (release = resolve));
+    async function* groups() {
+      yield [put(0), put(1)];
+      await later;
+      yield [put(2)];
+    }
+    const body = commitStreamBody({ branch: 'b', message: 'm', author: 'a' }, groups());
+    const first = Buffer.from((await body.next()).value as Uint8Array).toString('utf8');
+    expect(first.split('\n').slice(1, 3).map((l) => JSON.parse(l))).toEqual([put(0), put(1)]);
+    release();
+    const second = Buffer.from((await body.next()).value as Uint8Array).toString('utf8');
+    expect(JSON.parse(second)).toEqual(put(2));
+    expect((await body.next()).done).toBe(true);
+  });
 });

@@ -9,6 +9,8 @@ import { decodeFrames, encodeFrames } from '../../src/wire/frames.js';
 import { DatactlError } from '../../src/errors.js';
 import type { ChunkHash } from '../../src/types.js';
 
+type Change = CommitRequest['changes'][number];
+
 export class FakeClient {
   readonly baseUrl = 'http://fake';
   readonly chunks = new Map<string, Uint8Array>();
@@ -39,8 +41,15 @@ export class FakeClient {
     return { name, head: `c${this.commits.length}`.padEnd(64, '0'), createdAt: '' };
   }
 
-  async commitStream(repo: string, header: Omit<CommitRequest, 'changes'>, changes: Iterable<CommitRequest['changes'][number]>) {
-    return this.commit(repo, { ...header, changes: [...changes] });
+  /** As the server: every change read (lines, or groups of them as a put sends), then one commit. */
+  async commitStream(
+    repo: string,
+    header: Omit<CommitRequest, 'changes'>,
+    changes: Iterable<Change> | AsyncIterable<Change | readonly Change[]>,
+  ) {
+    const all: Change[] = [];
+    for await (const item of changes) all.push(...(Array.isArray(item) ? (item as readonly Change[]) : [item as Change]));
+    return this.commit(repo, { ...header, changes: all });
   }
 
   async commit(_repo: string, req: CommitRequest) {

@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatactlClient } from '../../cli/client.js';
+import { nodeFetch, type NodeRequestInit } from '../../cli/node-fetch.js';
 import { readSmallFiles, recycleBlock } from '../../cli/transfer/file-tasks.js';
 import { putFiles, type PutFilesOptions } from '../../cli/transfer/put.js';
 import { encodeIndexEntry, RACY_MS, readIndexRecords } from '../../cli/transfer/stat-cache.js';
@@ -104,6 +105,101 @@ describe('put of a directory tree', () => {
     expect(stat.entry.type === 'file' && stat.entry.hash).toBe(blake3Hex(bytes));
     expect(stat.entry.type === 'file' && stat.entry.chunks).toEqual(expected);
     expect(expected.length).toBeGreaterThan(5);
+  });
+});
+
+/**
+ * A client whose requests are watched: which chunks the server has answered for (upload responses),
+ * and for every piece of a commit's body that carries change lines, whether each chunk those lines
+ * name was answered before the piece went out.
+ */
+function watchedClient(onLines: () => void = () => {}) {
+  const answered = new Set<string>();
+  const events: Array<'upload' | 'lines'> = [];
+  const unanswered: string[] = [];
+  const watched = async (url: string, init: NodeRequestInit = {}) => {
+    if (init.method === 'POST' && new URL(url).pathname.endsWith('/chunks')) {
+      const parts = init.body as readonly Uint8Array[];
+      const hashes: string[] = [];
+      for (let k = 1; k < parts.length; k += 2) hashes.push(blake3Hex(parts[k]!)); // header, payload, ...
+      events.push('upload');
+      const res = await nodeFetch(url, init);
+      if (res.ok) for (const h of hashes) answered.add(h);
+      return res;
+    }
+    if (new URL(url).pathname.endsWith('/commits') && init.body && typeof init.body === 'object' && Symbol.asyncIterator in init.body) {
+      const body = init.body as AsyncIterable<Uint8Array>;
+      let first = true;
+      init = {
+        ...init,
+        body: (async function* () {
+          for await (const piece of body) {
+            const lines = Buffer.from(piece).toString().split('\n').filter(Boolean);
+            if (first) lines.shift(); // the header
+            first = false;
+            for (const line of lines) {
+              const change = JSON.parse(line) as { path: string; manifest: { chunks: Array<[string, number]> } };
+              for (const [hash] of change.manifest.chunks) if (!answered.has(hash)) unanswered.push(`${change.path} ${hash}`);
+            }
+            if (lines.length > 0) {
+              events.push('lines');
+              onLines();
+            }
+            yield piece;
+          }
+        })(),
+      };
+    }
+    return nodeFetch(url, init);
+  };
+  const watchedClient = new DatactlClient({ baseUrl: server.url, fetch: watched as unknown as typeof fetch });
+  return { client: watchedClient, events, unanswered };
+}
+
+/** `n` files of 1-2 KB, each its own chunk, none alike. */
+async function manyFiles(n: number): Promise<string> {
+  const root = join(dir, 'many');
+  for (let i = 0; i < n; i++) await writeOld(join(root, `d${i % 8}`, `f${String(i).padStart(5, '0')}.bin`), seededBytes(i, 1000 + (i % 1000)));
+  return root;
+}
+
+describe('a put streams its commit while it uploads', () => {
+  it('sends changes before the last upload, each only once the chunks it names were answered', async () => {
+    const root = await manyFiles(2000);
+    const watch = watchedClient();
+    const result = await putFiles(watch.client, {
+      repo, path: '/t', sources: [root], recursive: true, chunker: smallChunks, author: 'tester', index: false,
+      upload: { batchBytes: 64 * 1024 },
+    });
+    expect(result).toMatchObject({ created: true, files: 2000, readFiles: 2000 });
+    expect(result.uploadedChunks).toBe(result.chunks);
+    expect(watch.unanswered).toEqual([]);
+    const firstLines = watch.events.indexOf('lines');
+    const lastUpload = watch.events.lastIndexOf('upload');
+    expect(firstLines).toBeGreaterThanOrEqual(0);
+    expect(firstLines).toBeLessThan(lastUpload);
+    const remote = await remoteHashes();
+    expect(Object.keys(remote)).toHaveLength(2000);
+    expect(remote['/t/d7/f01999.bin']).toBe(blake3Hex(seededBytes(1999, 1999)));
+  });
+
+  it('commits nothing when it fails after changes went out: the request is cut off unfinished', async () => {
+    const root = await manyFiles(2000);
+    const last = join(root, 'd7', 'f01999.bin');
+    // Gone once the server has some changes, long before the put reads it.
+    const watch = watchedClient(() => void unlink(last).catch(() => undefined));
+    const failed = putFiles(watch.client, {
+      repo, path: '/t', sources: [root], recursive: true, chunker: smallChunks, author: 'tester', index: false,
+      upload: { batchBytes: 64 * 1024 },
+    });
+    await expect(failed).rejects.toMatchObject({ code: 'E_BAD_REQUEST', message: expect.stringContaining('f01999.bin') });
+    expect(watch.events).toContain('lines');
+    await expect(client.getBranch(repo, 'main')).rejects.toMatchObject({ code: 'E_BRANCH_NOT_FOUND' });
+    // The uploads it made are kept (they are content-addressed), and the next put commits.
+    await writeOld(last, seededBytes(1999, 1999));
+    const retried = await put(root, { index: false });
+    expect(retried).toMatchObject({ created: true, files: 2000 });
+    expect(retried.uploadedChunks).toBeLessThan(retried.chunks / 2);
   });
 });
 

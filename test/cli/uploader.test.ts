@@ -107,6 +107,69 @@ describe('ChunkUploader', () => {
   });
 });
 
+/** A client whose uploads are answered only when the test says, in any order. */
+function heldServer() {
+  const held: Array<{ answer: () => void; fail: (err: unknown) => void }> = [];
+  const client = {
+    async missingChunks(_repo: string, hashes: readonly string[]) {
+      return { missing: [...hashes] };
+    },
+    uploadChunks() {
+      return new Promise((resolve, reject) => {
+        held.push({ answer: () => resolve({ received: 0, stored: 0, storedBytes: 0, deduplicated: 0 }), fail: reject });
+      });
+    },
+  };
+  return { client: client as unknown as DatactlClient, held };
+}
+
+const settled = () => new Promise((r) => setTimeout(r, 10));
+
+describe('ChunkUploader batch numbers', () => {
+  it('names the batch that carries each chunk: a repeated chunk, the batch of its first copy', async () => {
+    const server = heldServer();
+    const up = new ChunkUploader(server.client, 'r', { batchChunks: 2, inFlight: 4 });
+    const [a, b, c] = [chunk(1), chunk(2), chunk(3)];
+    expect(await up.add(a.hash, a.bytes)).toBe(1);
+    expect(await up.add(b.hash, b.bytes)).toBe(1); // full: batch 1 goes out
+    expect(await up.add(c.hash, c.bytes)).toBe(2);
+    expect(await up.add(a.hash, a.bytes)).toBe(1);
+    expect(await up.add(c.hash, c.bytes)).toBe(2);
+  });
+
+  it('uploaded(n) waits until batches 1..n are all answered, whatever order they are answered in', async () => {
+    const server = heldServer();
+    const up = new ChunkUploader(server.client, 'r', { batchChunks: 1, inFlight: 4 });
+    for (let i = 1; i <= 3; i++) await up.add(chunk(i).hash, chunk(i).bytes);
+    await settled();
+    expect(server.held).toHaveLength(3);
+    const done: number[] = [];
+    for (const n of [1, 2, 3]) void up.uploaded(n).then(() => done.push(n));
+    await expect(up.uploaded(0)).resolves.toBeUndefined();
+    server.held[1]!.answer();
+    server.held[2]!.answer();
+    await settled();
+    expect(done).toEqual([]); // batch 1 is still out
+    server.held[0]!.answer();
+    await settled();
+    expect(done.sort()).toEqual([1, 2, 3]);
+    await up.finish();
+  });
+
+  it('uploaded(n) rejects with the upload failure, then and later', async () => {
+    const server = heldServer();
+    const up = new ChunkUploader(server.client, 'r', { batchChunks: 1, inFlight: 4 });
+    for (let i = 1; i <= 2; i++) await up.add(chunk(i).hash, chunk(i).bytes);
+    await settled();
+    const waiting = up.uploaded(2);
+    server.held[0]!.fail(new DatactlError('E_CHUNK_HASH_MISMATCH', 'bad chunk'));
+    await expect(waiting).rejects.toMatchObject({ code: 'E_CHUNK_HASH_MISMATCH' });
+    server.held[1]!.answer();
+    await expect(up.uploaded(1)).rejects.toMatchObject({ code: 'E_CHUNK_HASH_MISMATCH' });
+    await expect(up.finish()).rejects.toMatchObject({ code: 'E_CHUNK_HASH_MISMATCH' });
+  });
+});
+
 describe('groupByRequestSize', () => {
   it('splits frames into requests under the limit, a lone oversized frame alone', () => {
     const frames = [chunk(1, 100), chunk(2, 100), chunk(3, 500), chunk(4, 10)];

@@ -72,6 +72,32 @@ describe('an upload answered before its flush', () => {
   });
 });
 
+describe('a commit streaming in while its chunks upload', () => {
+  it('waits for the flush of an upload answered after the commit began, instead of failing', async () => {
+    const bytes = seededBytes(2, 50_000);
+    const hash = blake3Hex(bytes);
+    const manifest = { size: bytes.length, hash, chunker: chunkerId(DEFAULT_CHUNKER_PARAMS), chunks: [[hash, bytes.length] as [typeof hash, number]] };
+    let answered!: () => void;
+    const uploadAnswered = new Promise<void>((resolve) => (answered = resolve));
+    // As `datactl put` sends it: the change only once the upload of its chunk was answered.
+    async function* changes() {
+      await uploadAnswered;
+      yield { op: 'put' as const, path: '/late.bin' as RepoPath, manifest };
+    }
+    let committed = false;
+    const commit = commitChanges(ctx, { repo, branch: 'main' as BranchName, message: 'm', author: 't', changes: changes() }).then(
+      (r) => ((committed = true), r),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the commit has begun, waiting for changes
+    await uploadChunks(ctx, repo, Readable.from([Buffer.concat(encodeFrame(hash, bytes))]), 1 << 20);
+    answered();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(committed).toBe(false); // waiting for the flush
+    store.release();
+    expect((await commit).created).toBe(true);
+  });
+});
+
 describe('PendingUploads.holds', () => {
   const h = (n: number) => n.toString(16).padStart(64, '0') as ChunkHash;
 
