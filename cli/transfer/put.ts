@@ -246,6 +246,10 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     await tasks.drain();
     await uploader.finish();
     feed.close();
+    // Nothing is read from here on: the workers (each with its heap and read buffers) and the
+    // upload buffers go before the commit's answer and the index save, a large put's peak.
+    uploader.release();
+    await pool.close();
   } catch (err) {
     // Cuts the commit's body off unfinished (so nothing is committed) unless the error is its own.
     feed.abort(err);

@@ -158,6 +158,11 @@ export class ChunkUploader {
     return this.stats;
   }
 
+  /** Drop the buffers kept for reuse, once nothing more will be added. */
+  release(): void {
+    this.freeArenas.length = 0;
+  }
+
   /** Wait for in-flight uploads without throwing (cleanup after a failure elsewhere). */
   settle(): Promise<void> {
     return this.pool.settle();
