@@ -148,9 +148,11 @@ export class FilePool {
     return false;
   }
 
+  /** Stop the workers; a later task large enough starts them again (a put retried after its reads were done). */
   async close(): Promise<void> {
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
-    this.slots.length = 0;
+    const slots = this.slots.splice(0);
+    this.started = false;
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
   private submit(request: TaskRequest, onBlock?: Pending['onBlock'], transfer?: ArrayBuffer[]): Promise<unknown> {

@@ -62,6 +62,17 @@ describe('file pool: workers start with the first task that needs them', () => {
     expect(pool.running).toBe(2);
   });
 
+  it('stops its workers on close, and starts them again for the next task that needs them', async () => {
+    await writeFile(path.join(dir, 'x.txt'), 'x');
+    await pool.scan(dir);
+    expect(pool.running).toBe(2);
+    await pool.close();
+    expect(pool.running).toBe(0);
+    const scan = await pool.scan(dir); // a put retried after its reads were done
+    expect(scan.paths).toBe('x.txt');
+    expect(pool.running).toBe(2);
+  });
+
   it('runs everything inline with no workers asked for', async () => {
     const none = new FilePool(0);
     try {
