@@ -20,18 +20,21 @@ export async function* commitStreamBody(
   const { changes: _inline, ...fields } = header as CommitRequest;
   let text = `${JSON.stringify(fields)}\n`;
   for await (const item of changes) {
-    const group = Array.isArray(item);
-    for (const change of group ? (item as readonly CommitChange[]) : [item as CommitChange]) {
-      text += `${JSON.stringify(change)}\n`;
-      if (text.length >= PIECE_CHARS) {
-        yield Buffer.from(text);
-        text = '';
+    if (!Array.isArray(item)) {
+      text += `${JSON.stringify(item)}\n`;
+      if (text.length < PIECE_CHARS) continue;
+    } else {
+      for (const change of item as readonly CommitChange[]) {
+        text += `${JSON.stringify(change)}\n`;
+        if (text.length >= PIECE_CHARS) {
+          yield Buffer.from(text);
+          text = '';
+        }
       }
+      if (text.length === 0) continue;
     }
-    if (group && text.length > 0) {
-      yield Buffer.from(text);
-      text = '';
-    }
+    yield Buffer.from(text); // a full piece, or the end of a group
+    text = '';
   }
   if (text.length > 0) yield Buffer.from(text);
 }

@@ -164,7 +164,10 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     const size = sizes[i]!;
     return { size, hash, chunker, chunks: chunkLists.get(i) ?? (size === 0 ? [] : [[hash, size]]) };
   };
+  const uploader = new ChunkUploader(client, repo, options.upload);
+  const feed = new ChangeFeed((batch) => uploader.uploaded(batch));
   const toRead: number[] = [];
+  let reused = 0;
   for (let i = 0, at = 0; i < files.length; i++, at += FP_FIELDS) {
     const size = files.fp[at]!;
     const entry = mode === 'off' || Number.isNaN(size) ? -1 : files.findIn(index!, i);
@@ -177,17 +180,16 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     const known = entry >= 0 ? index!.lookup(entry, files.fp, at, chunker) : undefined;
     if (known) {
       done(i, known);
+      feed.push(i, 0); // its chunks were uploaded by the put that recorded it
+      reused++;
       progress.advance(known.size);
       continue;
     }
     toRead.push(i);
   }
 
-  const uploader = new ChunkUploader(client, repo, options.upload);
-  const feed = new ChangeFeed((batch) => uploader.uploaded(batch));
-  for (let i = 0; i < files.length; i++) if (hashes[i] !== undefined) feed.push(i, 0); // from the index: uploaded before
   let commit: Promise<CommitResult> | undefined;
-  if (toRead.length > 0 || hashes.some((h) => h !== undefined)) {
+  if (toRead.length > 0 || reused > 0) {
     const parent = options.parent !== undefined ? options.parent : mode === 'skip' ? plan.head : undefined;
     // Sent now, as NDJSON whose lines are made as they are released: the server stages them while
     // the rest is read, and 100k changes never sit in memory as JSON.

@@ -55,8 +55,6 @@ export async function stageChanges(
   const listed: CommitHookChange[] = [];
   let count = 0;
   const gate = await ContractGate.open(ctx, repo, branch);
-  // The chunks of uploads already answered must be durable and indexed before a commit names them.
-  await ctx.pending.settled(repo);
   const missing = new MissingChunks();
   for await (const group of inGroups(changes, STAGE_GROUP)) {
     const puts: StagedPut[] = [];
@@ -109,8 +107,9 @@ class MissingChunks {
     for (const p of puts) for (const [hash] of p.manifest.chunks) unique.add(hash);
     let hashes = [...unique];
     let present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
-    // A client may stream its commit while it uploads, sending a change once the upload of its
-    // chunks was answered; an answered upload may still be being made durable and indexed.
+    // The chunks of uploads already answered must be durable and indexed before a commit names
+    // them, and an answered upload may still be flushing: whether it was answered before this
+    // commit began or while its lines streamed in (as `datactl put` sends them), wait for it here.
     if (hashes.some((h, i) => present[i] === undefined && ctx.pending.holds(h, repo))) {
       await ctx.pending.settled(repo);
       hashes = hashes.filter((_, i) => present[i] === undefined);
