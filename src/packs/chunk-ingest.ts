@@ -139,11 +139,15 @@ export class ChunkIngest {
     this.stagedBytes = 0;
     if (staged.length === 0) return;
     const lookup = () => this.meta.getMany(staged.map((c) => keys.chunk(c.hash)));
+    const pending = this.pending;
+    const settledBefore = pending?.settledCount;
     let known = await lookup();
-    if (this.pending && staged.some((c, i) => known[i] === undefined && this.pending!.holds(c.hash))) {
+    const heldByPending = (c: StagedChunk, i: number) => known[i] === undefined && pending!.holds(c.hash);
+    if (pending && (staged.some(heldByPending) || (pending.settledCount !== settledBefore && known.includes(undefined)))) {
       // Stored by an upload still being flushed (any repo): indexed once it settles, or, if it
-      // failed, still unknown and stored here.
-      await this.pending.settled();
+      // failed, still unknown and stored here. One that settled during the lookup is in neither
+      // answer (see PendingUploads.settledCount) and would be stored twice.
+      await pending.settled();
       known = await lookup();
     }
     for (let i = 0; i < staged.length; i++) {

@@ -22,6 +22,7 @@ const MAX_PENDING_PER_REPO = 4;
 
 export class PendingUploads {
   private readonly repos = new Map<RepoName, Set<Pending>>();
+  private settledSoFar = 0;
 
   /** Hears of a pending upload that failed (its chunks are then not present); the server logs it. */
   onError: (err: unknown, repo: RepoName) => void = () => {};
@@ -61,6 +62,15 @@ export class PendingUploads {
     return false;
   }
 
+  /**
+   * How many pending uploads have settled so far. A presence check reads the index, then asks
+   * `holds` for what it lacked; an upload indexed and forgotten in between is in neither answer.
+   * Taken before the read and compared after, this says when the lacking ones must be read again.
+   */
+  get settledCount(): number {
+    return this.settledSoFar;
+  }
+
   /** Resolves once every upload of `repo` (of every repo when omitted) pending now has settled; never rejects. */
   async settled(repo?: RepoName): Promise<void> {
     const sets = repo === undefined ? [...this.repos.values()] : [this.repos.get(repo) ?? new Set<Pending>()];
@@ -68,6 +78,7 @@ export class PendingUploads {
   }
 
   private forget(repo: RepoName, pending: Pending): void {
+    this.settledSoFar++;
     const set = this.repos.get(repo);
     if (!set) return;
     set.delete(pending);

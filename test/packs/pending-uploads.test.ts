@@ -98,6 +98,57 @@ describe('a commit streaming in while its chunks upload', () => {
   });
 });
 
+// The flaky case CI once met: the index read misses the chunk, then the upload is indexed and
+// forgotten before the check asks the pending uploads, so neither answer has it.
+describe('an upload whose flush finishes while presence is being read', () => {
+  /** The next index read answers as the real one did, but only after the gated flush has finished. */
+  function flushDuringNextRead(): void {
+    const real = meta.getMany.bind(meta);
+    meta.getMany = async (keys) => {
+      meta.getMany = real;
+      const answer = await real(keys);
+      store.release();
+      await ctx.pending.settled(repo);
+      return answer;
+    };
+  }
+
+  async function uploadGated(seed: number) {
+    const bytes = seededBytes(seed, 40_000);
+    const hash = blake3Hex(bytes);
+    await uploadChunks(ctx, repo, Readable.from([Buffer.concat(encodeFrame(hash, bytes))]), 1 << 20);
+    const manifest = { size: bytes.length, hash, chunker: chunkerId(DEFAULT_CHUNKER_PARAMS), chunks: [[hash, bytes.length] as [ChunkHash, number]] };
+    return { hash, manifest };
+  }
+
+  it('is still reported present by the missing-chunks check', async () => {
+    const { hash } = await uploadGated(3);
+    flushDuringNextRead();
+    expect(await missingChunks(ctx, repo, [hash])).toEqual([]);
+    expect(ctx.pending.holds(hash, repo)).toBe(false); // the flush did finish during the check
+  });
+
+  it('is still found by a commit naming its chunk', async () => {
+    const { manifest } = await uploadGated(4);
+    flushDuringNextRead();
+    const result = await commitChanges(ctx, {
+      repo, branch: 'main' as BranchName, message: 'm', author: 't', changes: [{ op: 'put', path: '/b.bin' as RepoPath, manifest }],
+    });
+    expect(result.created).toBe(true);
+  });
+
+  it('is not stored again by another repo uploading the same chunk', async () => {
+    const bytes = seededBytes(5, 40_000);
+    const frame = () => Readable.from([Buffer.concat(encodeFrame(blake3Hex(bytes), bytes))]);
+    await uploadChunks(ctx, repo, frame(), 1 << 20);
+    const other = 'other' as RepoName;
+    await createRepo(ctx, other);
+    flushDuringNextRead();
+    const second = await uploadChunks(ctx, other, frame(), 1 << 20);
+    expect([second.stored, second.deduplicated]).toEqual([0, 1]);
+  });
+});
+
 describe('PendingUploads.holds', () => {
   const h = (n: number) => n.toString(16).padStart(64, '0') as ChunkHash;
 
