@@ -7,7 +7,7 @@
  *   npm run bench -- --only a,b --runs 5 --size 0.25
  *   npm run bench -- --profile --only a,c   CPU profiles of datactl's client and server, one run
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import { initClockTicks, rusageMethod, spread } from './measure.js';
 import { peers } from './peers.js';
 import { summarizeProfileDir } from './profile.js';
 import { aggregate, ratios, writeJson, type Results, type ToolStatus } from './report.js';
-import { runAll } from './runner.js';
+import { removeTree, runAll } from './runner.js';
 import { checkTargets } from './targets.js';
 import type { Tool } from './tool.js';
 import { cacheKey, prepareScenarios, SCENARIO_OF, sizesFor, WORKLOAD_IDS, type ScenarioId, type WorkloadId } from './workloads.js';
@@ -158,7 +158,7 @@ async function measureRun(opts: Options, bin: string, scenarioIds: ScenarioId[],
   await publish(results, opts.out);
   if (errors.length) process.exitCode = 1;
   log('removing the outputs kept until now (minutes for millions of small files)');
-  await rm(join(opts.work, 'tmp'), { recursive: true, force: true });
+  await removeTree(join(opts.work, 'tmp'));
 }
 
 /** Figures, ratios and targets from the samples, then results.json, RESULTS.md and a summary. */
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
   if (opts.rerender) return rerender(opts.out);
   await initClockTicks();
   const scenarioIds = [...new Set([...opts.only].map((w) => SCENARIO_OF[w]))].sort((x, y) => ['csv', 'tree', 'parquet'].indexOf(x) - ['csv', 'tree', 'parquet'].indexOf(y));
-  await rm(join(opts.work, 'tmp'), { recursive: true, force: true }); // leftovers of a killed run
+  await removeTree(join(opts.work, 'tmp')); // leftovers of a killed run
   const bin = await snapshotBuild(ROOT, join(opts.work, 'build'));
   if (opts.profile) await profileRun(opts, bin, scenarioIds);
   else await measureRun(opts, bin, scenarioIds, ROOT);

@@ -77,9 +77,18 @@ class Trash {
 
   async empty(): Promise<void> {
     if (this.next === 0) return;
-    await rm(this.dir, { recursive: true, force: true });
+    await removeTree(this.dir);
     this.next = 0;
   }
+}
+
+/**
+ * `rm -rf`: Node's recursive rm starts one removal per entry at once, and the trash of a full run
+ * (millions of files) took the bench process past 4 GB of memory; coreutils walks it in constant
+ * memory.
+ */
+export async function removeTree(path: string): Promise<void> {
+  await execFileP('rm', ['-rf', '--', path]).catch(() => rm(path, { recursive: true, force: true }));
 }
 
 /** Flush dirty pages of the file system under `path` (syncfs). */
