@@ -19,13 +19,8 @@ export const MAX_READ_QUERY = 10_000;
 export async function missingChunks(ctx: EngineContext, repo: RepoName, hashes: readonly ChunkHash[]): Promise<ChunkHash[]> {
   await requireRepo(ctx.meta, repo);
   if (hashes.length > MAX_MISSING_QUERY) throw fail('E_PAYLOAD_TOO_LARGE', `at most ${MAX_MISSING_QUERY} hashes per query`);
-  const settledBefore = ctx.pending.settledCount;
-  const present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
-  const missing = hashes.filter((h, i) => present[i] === undefined && !ctx.pending.holds(h, repo));
-  if (missing.length === 0 || ctx.pending.settledCount === settledBefore) return missing;
-  // An upload was indexed and forgotten while the index was read (see settledCount): ask again.
-  const now = await ctx.meta.getMany(missing.map((h) => keys.repoChunk(repo, h)));
-  return missing.filter((_, i) => now[i] === undefined);
+  const present = await ctx.pending.readIndex(hashes, (hs) => ctx.meta.getMany(hs.map((h) => keys.repoChunk(repo, h))));
+  return hashes.filter((h, i) => present[i] === undefined && !ctx.pending.holds(h, repo));
 }
 
 /**

@@ -106,14 +106,11 @@ class MissingChunks {
     const unique = new Set<ChunkHash>();
     for (const p of puts) for (const [hash] of p.manifest.chunks) unique.add(hash);
     let hashes = [...unique];
-    const settledBefore = ctx.pending.settledCount;
-    let present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
+    let present = await ctx.pending.readIndex(hashes, (hs) => ctx.meta.getMany(hs.map((h) => keys.repoChunk(repo, h))));
     // The chunks of uploads already answered must be durable and indexed before a commit names
     // them, and an answered upload may still be flushing: whether it was answered before this
     // commit began or while its lines streamed in (as `datactl put` sends them), wait for it here.
-    // One that settled during the read is in neither answer, so a settle then reads again too.
-    const heldByPending = (h: ChunkHash, i: number) => present[i] === undefined && ctx.pending.holds(h, repo);
-    if (hashes.some(heldByPending) || (ctx.pending.settledCount !== settledBefore && present.includes(undefined))) {
+    if (hashes.some((h, i) => present[i] === undefined && ctx.pending.holds(h, repo))) {
       await ctx.pending.settled(repo);
       hashes = hashes.filter((_, i) => present[i] === undefined);
       present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));

@@ -138,17 +138,15 @@ export class ChunkIngest {
     this.staged = [];
     this.stagedBytes = 0;
     if (staged.length === 0) return;
-    const lookup = () => this.meta.getMany(staged.map((c) => keys.chunk(c.hash)));
+    const lookup = (hashes: readonly ChunkHash[]) => this.meta.getMany(hashes.map((h) => keys.chunk(h)));
+    const hashes = staged.map((c) => c.hash);
     const pending = this.pending;
-    const settledBefore = pending?.settledCount;
-    let known = await lookup();
-    const heldByPending = (c: StagedChunk, i: number) => known[i] === undefined && pending!.holds(c.hash);
-    if (pending && (staged.some(heldByPending) || (pending.settledCount !== settledBefore && known.includes(undefined)))) {
+    let known = pending ? await pending.readIndex(hashes, lookup) : await lookup(hashes);
+    if (pending && staged.some((c, i) => known[i] === undefined && pending.holds(c.hash))) {
       // Stored by an upload still being flushed (any repo): indexed once it settles, or, if it
-      // failed, still unknown and stored here. One that settled during the lookup is in neither
-      // answer (see PendingUploads.settledCount) and would be stored twice.
+      // failed, still unknown and stored here.
       await pending.settled();
-      known = await lookup();
+      known = await lookup(hashes);
     }
     for (let i = 0; i < staged.length; i++) {
       const { hash, parts, length, verified } = staged[i]!;

@@ -22,7 +22,8 @@ const MAX_PENDING_PER_REPO = 4;
 
 export class PendingUploads {
   private readonly repos = new Map<RepoName, Set<Pending>>();
-  private settledSoFar = 0;
+  /** One list per readIndex in flight, of the chunk sets of the uploads settled since it began. */
+  private readonly watchers = new Set<Array<ReadonlySet<ChunkHash>>>();
 
   /** Hears of a pending upload that failed (its chunks are then not present); the server logs it. */
   onError: (err: unknown, repo: RepoName) => void = () => {};
@@ -63,12 +64,30 @@ export class PendingUploads {
   }
 
   /**
-   * How many pending uploads have settled so far. A presence check reads the index, then asks
-   * `holds` for what it lacked; an upload indexed and forgotten in between is in neither answer.
-   * Taken before the read and compared after, this says when the lacking ones must be read again.
+   * An index read of `hashes` (`read`, values aligned with what it is given) that `holds` can be
+   * asked after. Asked the other way round, an upload indexed after the read began and forgotten
+   * before `holds` was asked is in neither answer (CI once met it: a chunk reported missing right
+   * after its upload was answered). So the uploads that settle during the read are noted, and
+   * what the read lacked of their chunks is read again (and so on, for those settling meanwhile):
+   * only those chunks, so a 100k-hash check costs one more read of a few, not of all it lacked.
    */
-  get settledCount(): number {
-    return this.settledSoFar;
+  async readIndex<V>(hashes: readonly ChunkHash[], read: (hashes: readonly ChunkHash[]) => Promise<(V | undefined)[]>): Promise<(V | undefined)[]> {
+    const settledMeanwhile: Array<ReadonlySet<ChunkHash>> = [];
+    this.watchers.add(settledMeanwhile);
+    try {
+      const values = await read(hashes);
+      while (settledMeanwhile.length > 0) {
+        const settled = settledMeanwhile.splice(0);
+        const again: number[] = [];
+        values.forEach((v, i) => v === undefined && settled.some((s) => s.has(hashes[i]!)) && again.push(i));
+        if (again.length === 0) continue;
+        const answer = await read(again.map((i) => hashes[i]!));
+        again.forEach((at, j) => (values[at] = answer[j]));
+      }
+      return values;
+    } finally {
+      this.watchers.delete(settledMeanwhile);
+    }
   }
 
   /** Resolves once every upload of `repo` (of every repo when omitted) pending now has settled; never rejects. */
@@ -78,7 +97,7 @@ export class PendingUploads {
   }
 
   private forget(repo: RepoName, pending: Pending): void {
-    this.settledSoFar++;
+    for (const settled of this.watchers) settled.push(pending.hashes);
     const set = this.repos.get(repo);
     if (!set) return;
     set.delete(pending);

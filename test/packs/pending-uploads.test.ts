@@ -170,3 +170,42 @@ describe('PendingUploads.holds', () => {
     expect(pending.holds(h(2))).toBe(true);
   });
 });
+
+describe('PendingUploads.readIndex', () => {
+  const h = (n: number) => n.toString(16).padStart(64, '0') as ChunkHash;
+
+  it('reads again, of what it lacked, only the chunks of uploads that settled during the read', async () => {
+    const pending = new PendingUploads();
+    const index = new Map<ChunkHash, string>();
+    const flushes: Array<() => void> = [];
+    for (let i = 1; i <= 3; i++) {
+      let flush!: () => void;
+      const durable = new Promise<void>((resolve) => (flush = resolve));
+      // As a real flush does: indexed first, then settled.
+      flushes.push(() => (index.set(h(i), 'loc'), flush()));
+      await pending.track(`r${i}` as RepoName, new Set([h(i)]), durable);
+    }
+    // Every read answers from the index as it was when it began, and one upload settles meanwhile.
+    const reads: ChunkHash[][] = [];
+    const read = async (hashes: readonly ChunkHash[]) => {
+      reads.push([...hashes]);
+      const answer = hashes.map((x) => index.get(x));
+      flushes.shift()?.();
+      await Promise.resolve();
+      return answer;
+    };
+    const values = await pending.readIndex([h(1), h(2), h(3), h(9)], read);
+    // Each re-read asks for the one chunk whose upload settled during the read before it; h(9),
+    // in no upload, is asked for once.
+    expect(values).toEqual(['loc', 'loc', 'loc', undefined]);
+    expect(reads).toEqual([[h(1), h(2), h(3), h(9)], [h(1)], [h(2)], [h(3)]]);
+  });
+
+  it('reads once when nothing settles during the read', async () => {
+    const pending = new PendingUploads();
+    await pending.track(repo, new Set([h(1)]), new Promise<void>(() => undefined));
+    let reads = 0;
+    const values = await pending.readIndex([h(1), h(2)], async (hashes) => (reads++, hashes.map((x) => (x === h(1) ? 'x' : undefined))));
+    expect([values, reads]).toEqual([['x', undefined], 1]);
+  });
+});
