@@ -64,9 +64,9 @@ export class PendingUploads {
   }
 
   /**
-   * An index read of `hashes` (`read`, values aligned with what it is given) that `holds` can be
-   * asked after. Asked the other way round, an upload indexed after the read began and forgotten
-   * before `holds` was asked is in neither answer (CI once met it: a chunk reported missing right
+   * An index read of `hashes` (`read`, values aligned with what it is given) after which `holds`
+   * misses nothing. After a plain read, an upload indexed once the read had begun and forgotten
+   * before `holds` is asked is in neither answer (CI once met it: a chunk reported missing right
    * after its upload was answered). So the uploads that settle during the read are noted, and
    * what the read lacked of their chunks is read again (and so on, for those settling meanwhile):
    * only those chunks, so a 100k-hash check costs one more read of a few, not of all it lacked.
