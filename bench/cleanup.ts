@@ -3,6 +3,10 @@
  * an error, Ctrl-C or SIGTERM leaves no server listening and no multi-GB temp store behind.
  * Undos run newest first: a server stops before its data dir is removed.
  */
+import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
 type Undo = () => Promise<void>;
 
 const undos = new Map<number, { what: string; undo: Undo }>();
@@ -35,4 +39,15 @@ function installSignalHandlers(): void {
       void cleanupAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
+}
+
+const execFileP = promisify(execFile);
+
+/**
+ * `rm -rf`: Node's recursive rm starts one removal per entry at once, and the trash of a full run
+ * (millions of files) took the bench process past 4 GB of memory; coreutils walks it in constant
+ * memory. Node's is the fallback where there is no `rm`.
+ */
+export async function removeTree(path: string): Promise<void> {
+  await execFileP('rm', ['-rf', '--', path]).catch(() => rm(path, { recursive: true, force: true }));
 }

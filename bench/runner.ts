@@ -16,11 +16,11 @@
  * The tree scenario therefore needs ~8 GB of free disk per run until the end.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { track } from './cleanup.js';
+import { removeTree, track } from './cleanup.js';
 import { diskUsage, stolenCpuMs } from './measure.js';
 import type { Session, StepSample, Target, Tool } from './tool.js';
 import type { Scenario, WorkloadId, WorkloadInfo } from './workloads.js';
@@ -72,7 +72,7 @@ class Trash {
 
   async discard(path: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await rename(path, join(this.dir, String(this.next++))).catch(() => rm(path, { recursive: true, force: true }));
+    await rename(path, join(this.dir, String(this.next++))).catch(() => removeTree(path));
   }
 
   async empty(): Promise<void> {
@@ -80,15 +80,6 @@ class Trash {
     await removeTree(this.dir);
     this.next = 0;
   }
-}
-
-/**
- * `rm -rf`: Node's recursive rm starts one removal per entry at once, and the trash of a full run
- * (millions of files) took the bench process past 4 GB of memory; coreutils walks it in constant
- * memory.
- */
-export async function removeTree(path: string): Promise<void> {
-  await execFileP('rm', ['-rf', '--', path]).catch(() => rm(path, { recursive: true, force: true }));
 }
 
 /** Flush dirty pages of the file system under `path` (syncfs). */
@@ -190,7 +181,7 @@ class SessionRun {
 
 async function runSession(plan: Plan, run: number, scenario: Scenario, tool: Tool, trash: Trash): Promise<Sample[]> {
   const dir = await mkdtemp(join(plan.tmpDir, `${tool.name}-${scenario.id}-`));
-  const untrack = track(`temp store ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  const untrack = track(`temp store ${dir}`, () => removeTree(dir));
   let session: Session | undefined;
   try {
     session = await tool.open(dir);

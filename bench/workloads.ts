@@ -11,9 +11,10 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { link, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { removeTree } from './cleanup.js';
 import { generateCsv, type CsvMeta } from './gen-csv.js';
 import { generateParquet, type ParquetMeta } from './gen-parquet.js';
 import { generateTree, writeChangedFile, type TreeMeta } from './gen-tree.js';
@@ -121,7 +122,7 @@ async function treeScenario(dir: string, seed: number, sizes: Sizes, log: (m: st
   const root = join(dir, 'tree-c');
   const changedV = (v: number) => join(dir, `tree-changed-v${v}.json`);
   const meta = await ensure<TreeMeta>(dir, 'tree', spec, log, async () => {
-    await rm(root, { recursive: true, force: true });
+    await removeTree(root);
     const m = await generateTree(spec, root);
     for (const v of [2, 3]) await writeChangedFile(spec, v, changedV(v));
     return m;
