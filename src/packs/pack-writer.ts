@@ -12,6 +12,7 @@
  */
 import { fail } from '../errors.js';
 import { blake3Hex, blake3HexParts } from '../hash/blake3.js';
+import { alignedBuffer } from '../storage/direct-io.js';
 import type { ObjectStore, StagedObject } from '../storage/object-store.js';
 import type { ChunkHash } from '../types.js';
 import { packKey, type ChunkLocation } from './chunk-location.js';
@@ -138,7 +139,8 @@ const KEEP_FREE_BUFFERS = 2;
 function takeBuffer(size: number): Buffer {
   const i = freeBuffers.findIndex((b) => b.length === size);
   if (i >= 0) return freeBuffers.splice(i, 1)[0]!;
-  return Buffer.allocUnsafeSlow(size);
+  // Aligned so that the local store can write the pack with O_DIRECT (storage/direct-io.ts).
+  return alignedBuffer(size);
 }
 
 function giveBackBuffer(buffer: Buffer): void {

@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DatactlError, fail } from '../errors.js';
+import { directWritable, writeDirect } from './direct-io.js';
 import type { ObjectStore, StagedObject } from './object-store.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
@@ -37,10 +38,13 @@ export class LocalObjectStore implements ObjectStore {
   readonly description: string;
   private readonly root: string;
   private ready: Promise<void> | undefined;
+  /** Whether to try O_DIRECT for aligned bodies (direct-io.ts); turned off once the filesystem refuses it. */
+  private directIo: boolean;
 
-  constructor(rootDir: string) {
+  constructor(rootDir: string, opts: { directIo?: boolean } = {}) {
     this.root = path.resolve(rootDir);
     this.description = pathToFileURL(this.root).href;
+    this.directIo = opts.directIo ?? true;
   }
 
   /** Create the root and tmp/ and remove stale temp files; called lazily by every method. */
@@ -69,7 +73,7 @@ export class LocalObjectStore implements ObjectStore {
     const tmp = this.tmpPath();
     const discard = () => fs.rm(tmp, { force: true }).catch(() => undefined);
     try {
-      await writeAll(tmp, body);
+      await this.write(tmp, body);
     } catch (err) {
       await discard();
       throw this.translate(err, `put ${key}`);
@@ -191,6 +195,15 @@ export class LocalObjectStore implements ObjectStore {
       throw fail('E_BAD_REQUEST', `object key ${JSON.stringify(key)} is under the reserved tmp/`, { key });
     }
     return path.join(this.root, ...key.split('/'));
+  }
+
+  /** Write a new file: a pack buffer with O_DIRECT where the filesystem takes it, else through the page cache. */
+  private async write(file: string, body: readonly Uint8Array[]): Promise<void> {
+    if (this.directIo && body.length === 1 && directWritable(body[0]!)) {
+      if (await writeDirect(file, body[0]!)) return;
+      this.directIo = false;
+    }
+    await writeAll(file, body);
   }
 
   private tmpPath(): string {

@@ -1,0 +1,91 @@
+/**
+ * Writes that bypass the page cache (O_DIRECT), for pack files. A pack is fsynced as soon as it
+ * is written and is not read back by the put, so a buffered write only adds a copy of every byte
+ * into the page cache (and that cache's pages) ahead of the flush. Measured on this VM, 1 GiB in
+ * 16 MiB writes plus a flush, after 10 s idle: buffered 17.9 s, 15 s of it kernel time copying into
+ * freshly faulted page-cache pages; O_DIRECT 0.84 s, 0.15 s kernel.
+ *
+ * O_DIRECT wants the memory, the file offset and the length aligned to the device's block size.
+ * Node has no aligned allocation, but WebAssembly memories are page-aligned, so `alignedBuffer`
+ * hands out Buffers over one. The length is padded to a block with whatever the buffer holds past
+ * the data, then the file is truncated back. Anything else (other memory, a filesystem that
+ * refuses O_DIRECT such as tmpfs) is written the ordinary way.
+ */
+import { constants, promises as fs } from 'node:fs';
+
+/** Block alignment asked of O_DIRECT memory, offsets and lengths: 4096 covers 512-byte and 4 KiB devices. */
+export const DIRECT_ALIGN = 4096;
+const WASM_PAGE = 65536;
+
+/** The one constructor used here (the project's lib settings do not declare the WebAssembly API). */
+const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly.Memory;
+
+/** ArrayBuffers handed out by alignedBuffer (their memory starts on a page). */
+const alignedMemory = new WeakSet<ArrayBufferLike>();
+
+/**
+ * A Buffer of `size` bytes whose memory starts page-aligned. Falls back to an ordinary Buffer
+ * (written without O_DIRECT) when a WebAssembly memory cannot be had: each reserves address
+ * space, of which V8 allows a bounded total.
+ */
+export function alignedBuffer(size: number): Buffer {
+  try {
+    const memory = new WasmMemory({ initial: Math.ceil(size / WASM_PAGE) });
+    alignedMemory.add(memory.buffer);
+    return Buffer.from(memory.buffer, 0, size);
+  } catch {
+    return Buffer.allocUnsafeSlow(size);
+  }
+}
+
+/** Whether `part` can be written with O_DIRECT: aligned memory with room to pad its length to a block. */
+export function directWritable(part: Uint8Array): boolean {
+  return (
+    alignedMemory.has(part.buffer) &&
+    part.byteOffset % DIRECT_ALIGN === 0 &&
+    part.byteOffset + roundUp(part.byteLength) <= part.buffer.byteLength
+  );
+}
+
+/**
+ * Write `part` (directWritable) to a new file with O_DIRECT. Returns false, leaving no file
+ * behind, when the filesystem or the kernel refuses it (EINVAL); the caller then writes it the
+ * ordinary way. Not synced: O_DIRECT skips the page cache, not the device's cache or the
+ * file's metadata, so the caller still fsyncs.
+ */
+export async function writeDirect(file: string, part: Uint8Array): Promise<boolean> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o644);
+  } catch (err) {
+    if (isEinval(err)) return false;
+    throw err;
+  }
+  let ok = false;
+  try {
+    const padded = new Uint8Array(part.buffer, part.byteOffset, roundUp(part.byteLength));
+    let written = 0;
+    while (written < padded.byteLength) {
+      // A short write leaves an unaligned offset; the next write then fails with EINVAL and the
+      // caller starts over the ordinary way.
+      const { bytesWritten } = await fh.write(padded, written, padded.byteLength - written, written);
+      written += bytesWritten;
+    }
+    if (padded.byteLength !== part.byteLength) await fh.truncate(part.byteLength);
+    ok = true;
+  } catch (err) {
+    if (!isEinval(err)) throw err;
+  } finally {
+    await fh.close();
+    if (!ok) await fs.rm(file, { force: true });
+  }
+  return ok;
+}
+
+function roundUp(n: number): number {
+  return Math.ceil(n / DIRECT_ALIGN) * DIRECT_ALIGN;
+}
+
+function isEinval(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'EINVAL';
+}
