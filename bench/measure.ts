@@ -21,6 +21,8 @@ export interface ProcessSample {
   wallMs: number;
   /** User + system CPU of the child and its waited-for descendants; null when unmeasurable. */
   cpuMs: number | null;
+  /** The system (kernel) part of cpuMs. */
+  sysCpuMs: number | null;
   /** Largest RSS of the child or any descendant (getrusage ru_maxrss); null when unmeasurable. */
   peakRssBytes: number | null;
   stdout: string;
@@ -75,17 +77,17 @@ export async function runTimed(cmd: string, args: readonly string[], options: Ru
   const { code, stdout, stderr } = await spawnCollect(file, argv, options);
   const wallMs = performance.now() - started;
   if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${code}:\n${stderr.slice(-4000)}`);
-  const usage = wrapper ? await readStats(statsFile) : { cpuMs: null, peakRssBytes: null };
+  const usage = wrapper ? await readStats(statsFile) : { cpuMs: null, sysCpuMs: null, peakRssBytes: null };
   return { wallMs, ...usage, stdout, stderr };
 }
 
-async function readStats(statsFile: string): Promise<Pick<ProcessSample, 'cpuMs' | 'peakRssBytes'>> {
+async function readStats(statsFile: string): Promise<Pick<ProcessSample, 'cpuMs' | 'sysCpuMs' | 'peakRssBytes'>> {
   // GNU time may prefix a "Command exited with non-zero status" line; the figures are the last line.
   const text = (await readFile(statsFile, 'utf8')).trim().split('\n').pop() ?? '';
   await rm(statsFile, { force: true });
   const [user, sys, maxKib] = text.split(/\s+/).map(Number);
-  if (![user, sys, maxKib].every((n) => Number.isFinite(n))) return { cpuMs: null, peakRssBytes: null };
-  return { cpuMs: (user! + sys!) * 1000, peakRssBytes: maxKib! * 1024 };
+  if (![user, sys, maxKib].every((n) => Number.isFinite(n))) return { cpuMs: null, sysCpuMs: null, peakRssBytes: null };
+  return { cpuMs: (user! + sys!) * 1000, sysCpuMs: sys! * 1000, peakRssBytes: maxKib! * 1024 };
 }
 
 const KEEP_OUTPUT = 1 << 20;
@@ -118,7 +120,7 @@ function spawnCollect(file: string, argv: readonly string[], options: RunOptions
  * from /proc/<pid>/stat (utime + stime, in clock ticks).
  */
 export class ProcWatch {
-  private startTicks = 0;
+  private start = { user: 0, sys: 0 };
   private hwmResettable = true;
 
   constructor(readonly pid: number) {}
@@ -129,24 +131,25 @@ export class ProcWatch {
     } catch {
       this.hwmResettable = false; // the peak then covers the process lifetime; reported as such
     }
-    this.startTicks = await this.cpuTicks();
+    this.start = await this.cpuTicks();
   }
 
-  async end(): Promise<{ peakRssBytes: number | null; cpuMs: number | null }> {
+  async end(): Promise<{ peakRssBytes: number | null; cpuMs: number | null; sysCpuMs: number | null }> {
     const status = await readFile(`/proc/${this.pid}/status`, 'utf8').catch(() => '');
     const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
     const ticks = await this.cpuTicks();
     return {
       peakRssBytes: hwm && this.hwmResettable ? Number(hwm[1]) * 1024 : null,
-      cpuMs: ((ticks - this.startTicks) * 1000) / CLOCK_TICKS,
+      cpuMs: ((ticks.user + ticks.sys - this.start.user - this.start.sys) * 1000) / CLOCK_TICKS,
+      sysCpuMs: ((ticks.sys - this.start.sys) * 1000) / CLOCK_TICKS,
     };
   }
 
-  private async cpuTicks(): Promise<number> {
+  private async cpuTicks(): Promise<{ user: number; sys: number }> {
     const stat = await readFile(`/proc/${this.pid}/stat`, 'utf8').catch(() => '');
     // Fields after the ")" that ends the command name; utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    return { user: Number(fields[11]), sys: Number(fields[12]) };
   }
 }
 

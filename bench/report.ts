@@ -13,9 +13,11 @@ import type { WorkloadId, WorkloadInfo } from './workloads.js';
 export interface StepFigures {
   wallMs: Spread;
   cpuMs: Spread | null;
+  sysCpuMs: Spread | null;
   clientPeakRssBytes: Spread | null;
   serverPeakRssBytes: Spread | null;
   serverCpuMs: Spread | null;
+  serverSysCpuMs: Spread | null;
   sentBytes: Spread | null;
   storeAddedBytes: Spread | null;
   /** Workload bytes / median wall time, in MB/s; null when the step moves only part of it. */
@@ -63,9 +65,11 @@ function figuresOf(samples: readonly Sample[], bytes: number | null): StepFigure
   return {
     wallMs,
     cpuMs: of('cpuMs'),
+    sysCpuMs: of('sysCpuMs'),
     clientPeakRssBytes: of('clientPeakRssBytes'),
     serverPeakRssBytes: of('serverPeakRssBytes'),
     serverCpuMs: of('serverCpuMs'),
+    serverSysCpuMs: of('serverSysCpuMs'),
     sentBytes: of('sentBytes'),
     storeAddedBytes: of('storeAddedBytes'),
     mbPerSec: bytes === null ? null : bytes / 1e6 / (wallMs.median / 1000),

@@ -36,9 +36,12 @@ export interface Sample {
   step: StepName;
   wallMs: number;
   cpuMs: number | null;
+  /** The kernel's part of cpuMs (and of serverCpuMs below). */
+  sysCpuMs: number | null;
   clientPeakRssBytes: number | null;
   serverPeakRssBytes: number | null;
   serverCpuMs: number | null;
+  serverSysCpuMs: number | null;
   sentBytes: number | null;
   /** Growth of the tool's store over a put (du -sb before/after); null for steps that store nothing. */
   storeAddedBytes: number | null;
@@ -104,9 +107,11 @@ function toSample(run: number, workload: WorkloadId, tool: string, step: StepNam
     step,
     wallMs: s.wallMs,
     cpuMs: s.cpuMs,
+    sysCpuMs: s.sysCpuMs,
     clientPeakRssBytes: s.peakRssBytes,
     serverPeakRssBytes: s.server?.peakRssBytes ?? null,
     serverCpuMs: s.server?.cpuMs ?? null,
+    serverSysCpuMs: s.server?.sysCpuMs ?? null,
     sentBytes: s.sentBytes ?? null,
     storeAddedBytes: storeAdded,
     load1: loadavg()[0]!,

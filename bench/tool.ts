@@ -11,7 +11,7 @@ export interface StepSample extends ProcessSample {
   /** Bytes that crossed the wire (datactl's --json `uploadedBytes`); undefined for local tools. */
   sentBytes?: number;
   /** The server process's figures for this step (datactl only). */
-  server?: { peakRssBytes: number | null; cpuMs: number | null };
+  server?: { peakRssBytes: number | null; cpuMs: number | null; sysCpuMs: number | null };
 }
 
 /** What a step acts on: `<stageDir>/<name>`, a file or a directory tree. */

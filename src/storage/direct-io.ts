@@ -1,15 +1,16 @@
 /**
  * Writes that bypass the page cache (O_DIRECT), for pack files. A pack is fsynced as soon as it
  * is written and is not read back by the put, so a buffered write only adds a copy of every byte
- * into the page cache (and that cache's pages) ahead of the flush. Measured on this VM, 1 GiB in
- * 16 MiB writes plus a flush, after 10 s idle: buffered 17.9 s, 15 s of it kernel time copying into
- * freshly faulted page-cache pages; O_DIRECT 0.84 s, 0.15 s kernel.
+ * into the page cache (and that cache's pages) ahead of the flush. Measured on the benchmarks'
+ * 2-vCPU VM, whose page cache is slow to grow, 1 GiB in 16 MiB writes plus a flush after 10 s
+ * idle: buffered 17.9 s, 15 s of it kernel time copying into newly faulted pages; O_DIRECT
+ * 0.84 s, 0.15 s kernel.
  *
  * O_DIRECT wants the memory, the file offset and the length aligned to the device's block size.
  * Node has no aligned allocation, but WebAssembly memories are page-aligned, so `alignedBuffer`
  * hands out Buffers over one. The length is padded to a block with whatever the buffer holds past
  * the data, then the file is truncated back. Anything else (other memory, a filesystem that
- * refuses O_DIRECT such as tmpfs) is written the ordinary way.
+ * refuses O_DIRECT, as tmpfs did before Linux 6.6) is written the ordinary way.
  */
 import { constants, promises as fs } from 'node:fs';
 
@@ -66,13 +67,16 @@ export async function writeDirect(file: string, part: Uint8Array): Promise<boole
     const padded = new Uint8Array(part.buffer, part.byteOffset, roundUp(part.byteLength));
     let written = 0;
     while (written < padded.byteLength) {
-      // A short write leaves an unaligned offset; the next write then fails with EINVAL and the
-      // caller starts over the ordinary way.
+      // A short write leaves an unaligned offset; the next write then fails with EINVAL (or
+      // writes nothing) and the caller starts over the ordinary way.
       const { bytesWritten } = await fh.write(padded, written, padded.byteLength - written, written);
+      if (bytesWritten === 0) break;
       written += bytesWritten;
     }
-    if (padded.byteLength !== part.byteLength) await fh.truncate(part.byteLength);
-    ok = true;
+    if (written === padded.byteLength) {
+      if (padded.byteLength !== part.byteLength) await fh.truncate(part.byteLength);
+      ok = true;
+    }
   } catch (err) {
     if (!isEinval(err)) throw err;
   } finally {
