@@ -10,6 +10,8 @@ export interface ServerOptions {
   store?: string;
   s3Endpoint?: string;
   s3Region?: string;
+  /** Local stores: packs with O_DIRECT where the filesystem takes it (default true). */
+  directIo?: boolean;
   logLevel?: string;
   webhooks?: WebhookSettings;
 }
@@ -25,6 +27,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     store: opts.store,
     s3Endpoint: opts.s3Endpoint,
     s3Region: opts.s3Region,
+    directIo: opts.directIo,
     webhooks: opts.webhooks,
   });
   const app = await buildApp({ engine, logger: { level: opts.logLevel ?? 'info' }, idleGc: {} });

@@ -18,6 +18,8 @@ export interface OpenEngineOptions {
   store?: string;
   s3Endpoint?: string;
   s3Region?: string;
+  /** Local stores: packs with O_DIRECT (default true). */
+  directIo?: boolean;
   chunker?: ChunkerParams;
   packTargetBytes?: number;
   /** Extra write hooks, run after the webhook outbox's. */
@@ -37,7 +39,7 @@ export interface Engine {
 }
 
 export async function openEngine(opts: OpenEngineOptions): Promise<Engine> {
-  const store = openObjectStore(opts.store ?? '', { dataDir: opts.dataDir, s3Endpoint: opts.s3Endpoint, s3Region: opts.s3Region });
+  const store = openObjectStore(opts.store ?? '', { dataDir: opts.dataDir, s3Endpoint: opts.s3Endpoint, s3Region: opts.s3Region, directIo: opts.directIo });
   const meta = await LevelMetaStore.open(path.join(opts.dataDir, 'meta'));
   const webhooks = new WebhookService(opts.webhooks);
   const ctx = createContext({

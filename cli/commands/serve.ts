@@ -14,6 +14,7 @@ interface ServeOptions {
   store?: string;
   s3Endpoint?: string;
   s3Region?: string;
+  directIo: boolean;
   logLevel: string;
   webhookRetryPeriod: string;
   webhookBackoffBaseMs: string;
@@ -31,6 +32,7 @@ export function registerServe(program: Command, env: NodeJS.ProcessEnv = process
     .option('--store <url>', 'object store: file://DIR or s3://BUCKET/PREFIX (env DATACTL_STORE; default: inside --data-dir)', env['DATACTL_STORE'] || undefined)
     .option('--s3-endpoint <url>', 'S3-compatible endpoint (env DATACTL_S3_ENDPOINT, AWS_ENDPOINT_URL)', env['DATACTL_S3_ENDPOINT'] || env['AWS_ENDPOINT_URL'] || undefined)
     .option('--s3-region <region>', 'S3 region (env DATACTL_S3_REGION, AWS_REGION)', env['DATACTL_S3_REGION'] || env['AWS_REGION'] || undefined)
+    .option('--no-direct-io', 'write local packs through the page cache, not with O_DIRECT (env DATACTL_DIRECT_IO=0)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env DATACTL_LOG_LEVEL)', env['DATACTL_LOG_LEVEL'] || 'info')
     .option('--webhook-retry-period <duration>', 'retry failed webhook deliveries this long, then dead-letter (env DATACTL_WEBHOOK_RETRY_PERIOD)', env['DATACTL_WEBHOOK_RETRY_PERIOD'] || '24h')
     .option('--webhook-backoff-base-ms <ms>', 'first retry delay ceiling; doubles per attempt, full jitter (env DATACTL_WEBHOOK_BACKOFF_BASE_MS)', env['DATACTL_WEBHOOK_BACKOFF_BASE_MS'] || '1000')
@@ -49,6 +51,7 @@ export function registerServe(program: Command, env: NodeJS.ProcessEnv = process
         ...(opts.store ? { store: opts.store } : {}),
         ...(opts.s3Endpoint ? { s3Endpoint: opts.s3Endpoint } : {}),
         ...(opts.s3Region ? { s3Region: opts.s3Region } : {}),
+        directIo: opts.directIo && env['DATACTL_DIRECT_IO'] !== '0',
       });
       process.stderr.write(`datactl listening on ${server.url}\n`);
       await untilSignal();

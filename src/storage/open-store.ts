@@ -12,6 +12,8 @@ export interface OpenObjectStoreOptions {
   s3Endpoint?: string;
   s3Region?: string;
   s3ForcePathStyle?: boolean;
+  /** Local stores: write packs with O_DIRECT where the filesystem takes it (default true; see direct-io.ts). */
+  directIo?: boolean;
 }
 
 /**
@@ -20,13 +22,14 @@ export interface OpenObjectStoreOptions {
  * Relative paths resolve against the working directory.
  */
 export function openObjectStore(spec: string, opts: OpenObjectStoreOptions): ObjectStore {
-  if (spec === '') return new LocalObjectStore(path.join(opts.dataDir, 'objects'));
+  const local = { directIo: opts.directIo ?? true };
+  if (spec === '') return new LocalObjectStore(path.join(opts.dataDir, 'objects'), local);
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(spec)?.[1]?.toLowerCase();
   switch (scheme) {
     case undefined:
-      return new LocalObjectStore(path.resolve(spec));
+      return new LocalObjectStore(path.resolve(spec), local);
     case 'file':
-      return new LocalObjectStore(filePath(spec));
+      return new LocalObjectStore(filePath(spec), local);
     case 'memory':
       return new MemoryObjectStore();
     case 's3':
