@@ -4,23 +4,17 @@
  * through it. Seen from outside, as a user would check it: util-linux's fincore tells which pages
  * of the pack files the page cache holds.
  */
-import { execFile } from 'node:child_process';
-import { constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { cachedPages, hasFincore, takesDirectIo } from '../helpers/page-cache.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 import { spawnServer } from '../helpers/server-process.js';
 
-const run = promisify(execFile);
 const root = await fs.mkdtemp(path.join(os.tmpdir(), 'datactl-pack-writes-'));
-const directSupported = await fs.open(path.join(root, 'probe'), constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT).then(
-  async (fh) => (await fh.close(), true),
-  () => false,
-);
-const hasFincore = await run('fincore', ['--version']).then(() => true, () => false);
+const directSupported = await takesDirectIo(root);
 
 afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
@@ -45,15 +39,7 @@ async function putAndCount(name: string, args: string[], env: NodeJS.ProcessEnv 
     .filter((e) => e.isFile())
     .map((e) => path.join(e.parentPath, e.name));
   expect(packs.length).toBeGreaterThan(0);
-  const { stdout } = await run('fincore', ['--bytes', '--noheadings', '--raw', '--output', 'PAGES,SIZE', ...packs]);
-  let cached = 0;
-  let pages = 0;
-  for (const line of stdout.trim().split('\n')) {
-    const [p, size] = line.split(/\s+/).map(Number);
-    cached += p!;
-    pages += Math.ceil(size! / 4096);
-  }
-  return { cached, pages };
+  return cachedPages(packs);
 }
 
 describe.skipIf(!directSupported || !hasFincore)('datactl serve: pack writes', () => {

@@ -1,38 +1,18 @@
-import { execFile } from 'node:child_process';
-import { constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { alignedBuffer, DIRECT_ALIGN, directWritable, writeDirect } from '../../src/storage/direct-io.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
-
-const run = promisify(execFile);
+import { cachedPages, hasFincore, takesDirectIo } from '../helpers/page-cache.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'datactl-direct-io-'));
-/** Whether the test directory's filesystem takes O_DIRECT at all (tmpfs before Linux 6.6 does not). */
-const directSupported = await fs.open(path.join(dir, 'probe'), constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT).then(
-  async (fh) => (await fh.close(), true),
-  () => false,
-);
-/** util-linux's fincore, to see which pages of a file the page cache holds. */
-const hasFincore = await run('fincore', ['--version']).then(() => true, () => false);
+const directSupported = await takesDirectIo(dir);
 
 afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
-
-/** Pages of `file` in the page cache. */
-async function cachedPages(file: string): Promise<number> {
-  const { stdout } = await run('fincore', ['--bytes', '--noheadings', '--output', 'PAGES', file]);
-  return Number(stdout.trim());
-}
-
-function pattern(length: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) b[i] = (i * 31 + seed) & 0xff;
-  return b;
-}
 
 describe('alignedBuffer / directWritable', () => {
   it('hands out buffers of the asked size that O_DIRECT can take from their start or any block boundary', () => {
@@ -55,20 +35,20 @@ describe.skipIf(!directSupported)('writeDirect', () => {
     async (length) => {
       const b = alignedBuffer(length + 2 * DIRECT_ALIGN);
       b.fill(0xee); // what lies past the data, written as padding then cut off
-      pattern(length, length).copy(b);
+      seededBytes(length, length).copy(b);
       const file = path.join(dir, `exact-${length}`);
       expect(await writeDirect(file, b.subarray(0, length))).toBe(true);
-      expect(await fs.readFile(file)).toEqual(pattern(length, length));
+      expect(await fs.readFile(file)).toEqual(seededBytes(length, length));
     },
   );
 
   it.skipIf(!hasFincore)('bypasses the page cache, which an ordinary write fills', async () => {
     const b = alignedBuffer(1 << 20);
-    pattern(b.length, 7).copy(b);
+    seededBytes(7, b.length).copy(b);
     await writeDirect(path.join(dir, 'direct'), b);
     await fs.writeFile(path.join(dir, 'buffered'), b);
-    expect(await cachedPages(path.join(dir, 'direct'))).toBe(0);
-    expect(await cachedPages(path.join(dir, 'buffered'))).toBe(256);
+    expect(await cachedPages([path.join(dir, 'direct')])).toEqual({ cached: 0, pages: 256 });
+    expect(await cachedPages([path.join(dir, 'buffered')])).toEqual({ cached: 256, pages: 256 });
   });
 
   it('answers false and leaves no file when the kernel refuses the write (memory off a block boundary)', async () => {
@@ -91,10 +71,10 @@ describe('LocalObjectStore with aligned bodies', () => {
   it.each([true, false])('publishes the exact bytes of a pack buffer (directIo %s) and reads them back', async (directIo) => {
     const store = new LocalObjectStore(path.join(dir, `store-${directIo}`), { directIo });
     const b = alignedBuffer(1 << 20);
-    pattern(b.length, 3).copy(b);
+    seededBytes(3, b.length).copy(b);
     const length = 700_001;
     await store.put('packs/aa/one', [b.subarray(0, length)]);
-    expect(await store.getRange('packs/aa/one', 0, length)).toEqual(pattern(length, 3));
+    expect(await store.getRange('packs/aa/one', 0, length)).toEqual(seededBytes(3, length));
     expect(await store.stat('packs/aa/one')).toEqual({ size: length });
     expect(await fs.readdir(path.join(dir, `store-${directIo}`, 'tmp'))).toEqual([]);
   });
