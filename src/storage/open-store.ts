@@ -22,7 +22,7 @@ export interface OpenObjectStoreOptions {
  * Relative paths resolve against the working directory.
  */
 export function openObjectStore(spec: string, opts: OpenObjectStoreOptions): ObjectStore {
-  const local = { directIo: opts.directIo ?? true };
+  const local = { directIo: opts.directIo };
   if (spec === '') return new LocalObjectStore(path.join(opts.dataDir, 'objects'), local);
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(spec)?.[1]?.toLowerCase();
   switch (scheme) {
