@@ -99,7 +99,7 @@ async function profileRun(opts: Options, bin: string, scenarioIds: ScenarioId[])
   const profileDir = join(opts.work, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
   const scenarios = await prepareScenarios(join(opts.work, 'data', cacheKey(opts.seed, sizesFor(opts.quick, opts.size))), opts.seed, sizesFor(opts.quick, opts.size), scenarioIds, log);
   const tool = datactlTool({ bin, profileDir });
-  await runAll({ scenarios, tools: [tool], runs: 1, selected: opts.only, tmpDir: join(opts.work, 'tmp'), log }, []);
+  await runAll({ scenarios, tools: [tool], runs: 1, selected: opts.only, tmpDir: join(opts.work, 'tmp'), log });
   const summary = await summarizeProfileDir(profileDir);
   await writeFile(join(profileDir, 'SUMMARY.md'), `# CPU profiles\n\n${summary}\n`);
   process.stdout.write(`${summary}\nprofiles and SUMMARY.md in ${profileDir}\n`);
@@ -139,7 +139,7 @@ async function measureRun(opts: Options, bin: string, scenarioIds: ScenarioId[],
   const env = await environment(root, opts.work, await rusageMethod());
   const scenarios = await prepareScenarios(dataDir, opts.seed, sizes, scenarioIds, log);
   const started = Date.now();
-  const { samples, errors } = await runAll({ scenarios, tools: available, runs: opts.runs, selected: opts.only, tmpDir: join(opts.work, 'tmp'), log }, [dataDir]);
+  const { samples, errors } = await runAll({ scenarios, tools: available, runs: opts.runs, selected: opts.only, tmpDir: join(opts.work, 'tmp'), log });
   const load = spread(samples.map((s) => s.load1));
   const steal = spread(samples.map((s) => s.stealPct));
   const workloads = scenarios.flatMap((s) => s.versions).filter((w) => opts.only.has(w.id));

@@ -61,6 +61,8 @@ export interface Scenario {
   /** Name of the data inside a stage directory (`data.csv`, `tree`, ...). */
   name: string;
   versions: WorkloadInfo[];
+  /** The cached files and trees the versions are staged from (read before each tool's session). */
+  sources: readonly string[];
   /** Lay version `index` (0-based) out in `stageDir`; version 0 into an empty dir. */
   stage(stageDir: string, index: number): Promise<void>;
   /** Tree only: lay out a third version of the changed file (the "changed file only" variant). */
@@ -113,6 +115,7 @@ async function csvScenario(dir: string, seed: number, sizes: Sizes, log: (m: str
       { id: 'a', title: `CSV, ${meta.rows} rows`, bytes: meta.bytesA, files: 1 },
       { id: 'b', title: 'CSV with ~1% edited (block inserted mid-file + rows appended)', bytes: meta.bytesB, files: 1, editedBytes: meta.insertedBytes + meta.appendedBytes },
     ],
+    sources: [pathA, pathB],
     stage: (stageDir, index) => relink(index === 0 ? pathA : pathB, join(stageDir, 'data.csv')),
   };
 }
@@ -136,6 +139,7 @@ async function treeScenario(dir: string, seed: number, sizes: Sizes, log: (m: st
       { id: 'c', title: `${meta.files} small files (1-4 KB) in ${meta.dirs} directories`, bytes: meta.bytes, files: meta.files },
       { id: 'd', title: `(c) with one file changed (${meta.changed})`, bytes: meta.bytes - v1 + v2, files: meta.files, editedBytes: v2 },
     ],
+    sources: [root, changedV(2), changedV(3)],
     async stage(stageDir, index) {
       // cp -al: a tree of hard links in one process, far faster than linking from Node.
       if (index === 0) await run('cp', ['-al', root, join(stageDir, 'tree')]);
@@ -157,6 +161,7 @@ async function parquetScenario(dir: string, seed: number, sizes: Sizes, log: (m:
     kind: 'file',
     name: 'data.parquet',
     versions: [{ id: 'e', title: `Parquet, ${meta.rows} rows in ${meta.rowGroups} row groups (${meta.writer})`, bytes: meta.bytes, files: 1 }],
+    sources: [path],
     stage: (stageDir) => relink(path, join(stageDir, 'data.parquet')),
   };
 }
