@@ -1,7 +1,11 @@
 /**
  * Drives every tool through every selected scenario, `runs` times, and collects one sample per
  * measured step. Runs are the outer loop and tools the inner one, so a slow drift in machine load
- * spreads over all tools instead of landing on whichever ran last.
+ * spreads over all tools instead of landing on whichever ran last. The tool order rotates by one
+ * each run, so no tool is always the first of a scenario: on this VM the first tools to write a GB
+ * through the page cache in a scenario paid far more for it than the later ones (the Parquet get,
+ * datactl and cp, first and second: 11.5-20.3 s in every run; cp+sync, third: 1.2-2.3 s in runs 2
+ * and 3; restic and borg 3.6-4.0 s).
  *
  * Between steps the file system is synced (unmeasured): a tool that does not fsync would
  * otherwise leave its dirty pages to be flushed during the next step, possibly another tool's.
@@ -224,7 +228,7 @@ export async function runAll(plan: Plan): Promise<{ samples: Sample[]; errors: R
   for (let run = 1; run <= plan.runs; run++) {
     for (const scenario of plan.scenarios) {
       const trash = trashOf[scenario.kind];
-      for (const tool of plan.tools) {
+      for (const tool of rotate(plan.tools, run - 1)) {
         const started = Date.now();
         plan.log(`run ${run}/${plan.runs}  ${scenario.id.padEnd(7)}  ${tool.name.padEnd(8)} ...`);
         try {
@@ -243,6 +247,12 @@ export async function runAll(plan: Plan): Promise<{ samples: Sample[]; errors: R
   }
   // The tree trash stays in tmpDir: the caller removes it once the results are written.
   return { samples, errors };
+}
+
+/** `items` starting at index `by` (modulo its length), wrapping around. */
+export function rotate<T>(items: readonly T[], by: number): T[] {
+  const k = items.length === 0 ? 0 : by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
 }
 
 function describe(samples: readonly Sample[]): string {
