@@ -250,7 +250,7 @@ export async function runAll(plan: Plan): Promise<{ samples: Sample[]; errors: R
 }
 
 /** `items` starting at index `by` (modulo its length), wrapping around. */
-export function rotate<T>(items: readonly T[], by: number): T[] {
+function rotate<T>(items: readonly T[], by: number): T[] {
   const k = items.length === 0 ? 0 : by % items.length;
   return [...items.slice(k), ...items.slice(0, k)];
 }
