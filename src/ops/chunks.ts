@@ -35,9 +35,12 @@ export async function uploadChunks(ctx: EngineContext, repo: RepoName, body: Asy
   await requireRepo(ctx.meta, repo);
   const ingest = new ChunkIngest(ctx.meta, ctx.store, repo, ctx.packTargetBytes, ctx.pending);
   try {
-    for await (const frame of decodeFrameParts(limitBytes(body, maxBytes), { maxFrameBytes: MAX_CHUNK_BYTES })) {
-      if (frame.length === 0) throw fail('E_BAD_REQUEST', `chunk ${frame.hash} is empty; empty chunks are never uploaded`);
-      await ingest.addUploaded(frame.hash, frame.parts, frame.length);
+    for await (const frames of decodeFrameParts(limitBytes(body, maxBytes), { maxFrameBytes: MAX_CHUNK_BYTES })) {
+      for (const frame of frames) {
+        if (frame.length === 0) throw fail('E_BAD_REQUEST', `chunk ${frame.hash} is empty; empty chunks are never uploaded`);
+        const full = ingest.addUploaded(frame.hash, frame.parts, frame.length);
+        if (full) await full;
+      }
     }
   } catch (err) {
     await ingest.discard();

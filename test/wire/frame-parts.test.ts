@@ -22,9 +22,13 @@ async function* from(pieces: Uint8Array[]): AsyncGenerator<Uint8Array> {
   yield* pieces;
 }
 
-async function collect(source: AsyncIterable<FrameParts>): Promise<FrameParts[]> {
-  const out: FrameParts[] = [];
-  for await (const f of source) out.push(f);
+async function collect(source: AsyncIterable<FrameParts[]>): Promise<FrameParts[]> {
+  return (await batches(source)).flat();
+}
+
+async function batches(source: AsyncIterable<FrameParts[]>): Promise<FrameParts[][]> {
+  const out: FrameParts[][] = [];
+  for await (const batch of source) out.push(batch);
   return out;
 }
 
@@ -55,6 +59,15 @@ describe('decodeFrameParts', () => {
     expect(parts.every((p) => delivered.has(p.buffer))).toBe(true);
     // The 140 KB payload spans several 64 KiB reads and comes as one view per read it touches.
     expect(frames.at(-1)!.parts.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('yields every frame a read completes in one batch, and no empty batches', async () => {
+    // One read of everything: one batch of all six frames.
+    expect((await batches(decodeFrameParts(from([encoded])))).map((b) => b.length)).toEqual([6]);
+    // 64 KiB reads: the first completes the four small frames, the 65537-byte payload ends in the
+    // second read, the 140 KB one in the fourth (last); the third completes nothing, yields nothing.
+    const sizes = (await batches(decodeFrameParts(from(cut(encoded, [65536]))))).map((b) => b.length);
+    expect(sizes).toEqual([4, 1, 1]);
   });
 
   it('does not verify payloads: the caller hashes the parts and decides what a mismatch means', async () => {
