@@ -48,29 +48,33 @@ export function parseChangeArray(value: unknown): Change[] {
  * anything is committed.
  */
 export async function parseCommitStream(
-  repo: RepoName, lines: AsyncIterable<NumberedLine>,
+  repo: RepoName, lines: AsyncIterable<readonly NumberedLine[]>,
 ): Promise<CommitRequest> {
   const iterator = lines[Symbol.asyncIterator]();
   const first = await iterator.next();
-  if (first.done) throw fail('E_BAD_REQUEST', 'empty body: the first line must be the commit header');
-  const header = atLine(first.value.line, () => {
-    const value = parseJsonLine(first.value.text, rejectPrototypeKeys);
+  const [head, ...rest] = first.done ? [] : first.value;
+  if (!head) throw fail('E_BAD_REQUEST', 'empty body: the first line must be the commit header');
+  const header = atLine(head.line, () => {
+    const value = parseJsonLine(head.text, rejectPrototypeKeys);
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail('E_BAD_REQUEST', 'the header must be a JSON object');
     if ('changes' in value) throw fail('E_BAD_REQUEST', '"changes" does not go in the header: send one change per line after it');
     return parseCommitHeader(repo, value as Dict);
   });
-  return { ...header, changes: changesOf(iterator) };
+  return { ...header, changes: changesOf(rest, iterator) };
 }
 
-async function* changesOf(iterator: AsyncIterator<NumberedLine>): AsyncGenerator<Change> {
+/** The changes, a batch of lines at a time: `first` are the lines that came with the header. */
+async function* changesOf(first: readonly NumberedLine[], iterator: AsyncIterator<readonly NumberedLine[]>): AsyncGenerator<Change[]> {
   try {
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      const { line, text } = next.value;
-      yield atLine(line, () => parseChange(parseJsonLine(text), 'change'));
-    }
+    if (first.length > 0) yield parseChanges(first);
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield parseChanges(next.value);
   } finally {
     await iterator.return?.();
   }
+}
+
+function parseChanges(lines: readonly NumberedLine[]): Change[] {
+  return lines.map(({ line, text }) => atLine(line, () => parseChange(parseJsonLine(text), 'change')));
 }
 
 function parseJsonLine(text: string, reviver?: (key: string, value: unknown) => unknown): unknown {

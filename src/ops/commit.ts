@@ -23,8 +23,11 @@ export type { Change } from './stage-changes.js';
 export interface CommitRequest {
   repo: RepoName;
   branch: BranchName;
-  /** Read once, lazily: an array, or a stream of parsed lines whose errors reject the commit. */
-  changes: Iterable<Change> | AsyncIterable<Change>;
+  /**
+   * Read once, lazily: an array, or a stream of batches (as an NDJSON body's lines are parsed,
+   * see server/commit-body.ts) whose errors reject the commit.
+   */
+  changes: Iterable<Change> | AsyncIterable<readonly Change[]>;
   message: string;
   author: string;
   metadata?: Record<string, unknown>;

@@ -48,7 +48,7 @@ interface StagedPut extends GatedPut {
 
 /** Records go to `records`: written as its batches fill, the rest with the commit. */
 export async function stageChanges(
-  ctx: EngineContext, req: { repo: RepoName; branch: BranchName; changes: Iterable<Change> | AsyncIterable<Change> }, records: RecordWriter,
+  ctx: EngineContext, req: { repo: RepoName; branch: BranchName; changes: Iterable<Change> | AsyncIterable<readonly Change[]> }, records: RecordWriter,
 ): Promise<StagedChanges> {
   const { repo, branch, changes } = req;
   const trie = new EditTrie();

@@ -1,11 +1,26 @@
-/** Items of a sync or async iterable in arrays of `size` (the last one shorter), read lazily. */
-export async function* inGroups<T>(items: Iterable<T> | AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+/**
+ * Items in arrays of `size` (the last one shorter), read lazily: from a sync iterable of items,
+ * or an async iterable of batches of them (cut and joined to `size`, one async step per batch).
+ */
+export async function* inGroups<T>(items: Iterable<T> | AsyncIterable<readonly T[]>, size: number): AsyncGenerator<T[]> {
   let group: T[] = [];
-  for await (const item of items) {
-    group.push(item);
-    if (group.length >= size) {
-      yield group;
-      group = [];
+  if (Symbol.asyncIterator in items) {
+    for await (const batch of items) {
+      for (const item of batch) {
+        group.push(item);
+        if (group.length >= size) {
+          yield group;
+          group = [];
+        }
+      }
+    }
+  } else {
+    for (const item of items) {
+      group.push(item);
+      if (group.length >= size) {
+        yield group;
+        group = [];
+      }
     }
   }
   if (group.length > 0) yield group;

@@ -82,7 +82,7 @@ describe('a commit streaming in while its chunks upload', () => {
     // As `datactl put` sends it: the change only once the upload of its chunk was answered.
     async function* changes() {
       await uploadAnswered;
-      yield { op: 'put' as const, path: '/late.bin' as RepoPath, manifest };
+      yield [{ op: 'put' as const, path: '/late.bin' as RepoPath, manifest }];
     }
     let committed = false;
     const commit = commitChanges(ctx, { repo, branch: 'main' as BranchName, message: 'm', author: 't', changes: changes() }).then(

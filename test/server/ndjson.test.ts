@@ -4,18 +4,33 @@ import { ndjsonLines, type LineLimits } from '../../server/ndjson.js';
 
 const roomy: LineLimits = { maxLineBytes: 1024, maxBodyBytes: 1 << 20 };
 
+async function* body(pieces: Array<string | Buffer>) {
+  for (const p of pieces) yield typeof p === 'string' ? Buffer.from(p) : p;
+}
+
 async function lines(pieces: Array<string | Buffer>, limits = roomy) {
-  async function* body() {
-    for (const p of pieces) yield typeof p === 'string' ? Buffer.from(p) : p;
-  }
   const out: Array<[number, string]> = [];
-  for await (const l of ndjsonLines(body(), limits)) out.push([l.line, l.text]);
+  for await (const batch of ndjsonLines(body(pieces), limits)) for (const l of batch) out.push([l.line, l.text]);
+  return out;
+}
+
+/** How many lines each batch held. */
+async function batchSizes(pieces: Array<string | Buffer>) {
+  const out: number[] = [];
+  for await (const batch of ndjsonLines(body(pieces), roomy)) out.push(batch.length);
   return out;
 }
 
 describe('ndjson lines', () => {
   it('joins lines cut across pieces and numbers them from 1', async () => {
     expect(await lines(['{"a"', ':1}\n{"b":', '2}\n', '{"c":3}\n'])).toEqual([[1, '{"a":1}'], [2, '{"b":2}'], [3, '{"c":3}']]);
+  });
+
+  it('yields the lines each piece completes as one batch, and no empty batches', async () => {
+    // Piece 1 completes two lines; piece 2 none (blank lines only, or a partial line); the
+    // unterminated last line comes alone at the end.
+    expect(await batchSizes(['{"a":1}\n{"b":2}\n{"c"', ':3', '}\n\n', '{"d":4}'])).toEqual([2, 1, 1]);
+    expect(await batchSizes(['\n\n', '{"a":1}\n'])).toEqual([1]);
   });
 
   it('skips blank lines but counts them, accepts CRLF and a last line without a newline', async () => {
