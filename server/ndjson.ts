@@ -1,7 +1,8 @@
 /**
  * Newline-delimited JSON bodies at the edge: lines split from a byte stream as it arrives, each
- * with its 1-based number for error messages. Only the current line is buffered, so memory is
- * bounded by the longest line allowed, not by the body.
+ * with its 1-based number for error messages. Only the current line and the lines of one
+ * received piece are held, so memory is bounded by the longest line allowed and the piece size,
+ * not by the body.
  */
 import type { IncomingMessage } from 'node:http';
 import { fail } from '../src/errors.js';

@@ -4,18 +4,10 @@
  */
 export async function* inGroups<T>(items: Iterable<T> | AsyncIterable<readonly T[]>, size: number): AsyncGenerator<T[]> {
   let group: T[] = [];
-  if (Symbol.asyncIterator in items) {
-    for await (const batch of items) {
-      for (const item of batch) {
-        group.push(item);
-        if (group.length >= size) {
-          yield group;
-          group = [];
-        }
-      }
-    }
-  } else {
-    for (const item of items) {
+  // A sync iterable is one batch, still read lazily.
+  const batches: AsyncIterable<Iterable<T>> | Iterable<Iterable<T>> = Symbol.asyncIterator in items ? items : [items];
+  for await (const batch of batches) {
+    for (const item of batch) {
       group.push(item);
       if (group.length >= size) {
         yield group;
