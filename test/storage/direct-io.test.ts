@@ -45,7 +45,7 @@ describe.skipIf(!directSupported)('writeDirect', () => {
   it.skipIf(!hasFincore)('bypasses the page cache, which an ordinary write fills', async () => {
     const b = alignedBuffer(1 << 20);
     seededBytes(7, b.length).copy(b);
-    await writeDirect(path.join(dir, 'direct'), b);
+    expect(await writeDirect(path.join(dir, 'direct'), b)).toBe(true);
     await fs.writeFile(path.join(dir, 'buffered'), b);
     expect(await cachedPages([path.join(dir, 'direct')])).toEqual({ cached: 0, pages: 256 });
     expect(await cachedPages([path.join(dir, 'buffered')])).toEqual({ cached: 256, pages: 256 });
