@@ -12,6 +12,21 @@ import type { KeyRange, MetaBatch, MetaOp, MetaStore } from './meta-store.js';
  */
 const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
 
+/**
+ * releaseMemory writes the memtable out once LevelDB's memory use (memtables plus its block cache,
+ * 8 MiB at most) reaches this: after a 100k-file put the memtable stays resident until 32 MiB
+ * more writes come, which may be never. Below it a flush would only add a small level-0 table.
+ */
+const RELEASE_FROM_BYTES = 16 * 1024 * 1024;
+/** A key range past every key (all begin with an ASCII prefix): compacting it touches no table. */
+const PAST_ALL_KEYS = { start: '\uffff', end: '\uffff\uffff' };
+
+/** What `level` is in Node (classic-level) has these; its browser-neutral types leave them out. */
+interface ClassicLevelExtras {
+  getProperty(property: string): string;
+  compactRange(start: string, end: string): Promise<void>;
+}
+
 export class LevelMetaStore implements MetaStore {
   private constructor(private readonly db: Level<string, string>) {}
 
@@ -69,6 +84,17 @@ export class LevelMetaStore implements MetaStore {
 
   async clear(range: { gte: string; lt: string }): Promise<void> {
     await this.db.clear(range);
+  }
+
+  async releaseMemory(): Promise<boolean> {
+    const db = this.db as unknown as ClassicLevelExtras;
+    if (this.db.status !== 'open') return false;
+    const used = Number(db.getProperty('leveldb.approximate-memory-usage'));
+    if (!(used >= RELEASE_FROM_BYTES)) return false;
+    // LevelDB's CompactRange first writes out the memtable, then compacts whatever tables hold keys
+    // in the range: none do here, so only the memtable is written (~0.1-0.2 s after 100k files).
+    await db.compactRange(PAST_ALL_KEYS.start, PAST_ALL_KEYS.end);
+    return true;
   }
 
   async check(): Promise<void> {

@@ -41,6 +41,12 @@ export interface MetaStore {
   entries(range: KeyRange): AsyncIterable<[key: string, value: string]>;
   /** Delete every key in [gte, lt). Not atomic with other writes; used for repo deletion only. */
   clear(range: { gte: string; lt: string }): Promise<void>;
+  /**
+   * Hand back memory the store holds for recent writes, for a caller that has gone idle (LevelDB:
+   * write its memtable out as a table file). Writes are neither lost nor reordered; resolves to
+   * whether anything was released.
+   */
+  releaseMemory(): Promise<boolean>;
   /** Resolve when the store is open and readable; throw E_STORE_UNAVAILABLE otherwise. */
   check(): Promise<void>;
   close(): Promise<void>;

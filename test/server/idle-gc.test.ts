@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import v8 from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -41,15 +43,20 @@ function heapBytes(): number {
   return h.total_heap_size + h.external_memory;
 }
 
-/** Leaves ~50 MB of dead objects in the old generation: kept alive long enough to be promoted, then dropped. */
-function burstOfWork(): void {
+/** ~50 MB of objects in the old generation, live while the caller holds them. */
+function manyObjects(): Array<{ i: number; s: string }> {
   const kept: Array<{ i: number; s: string }> = [];
   for (let i = 0; i < 800_000; i++) kept.push({ i, s: `entry ${i}` });
-  kept.length = 0;
+  return kept;
+}
+
+/** Leaves ~50 MB of dead objects in the old generation: kept alive long enough to be promoted, then dropped. */
+function burstOfWork(): void {
+  manyObjects().length = 0;
 }
 
 describe('collecting garbage once the server is idle', () => {
-  it('gives back the heap a burst of work grew, once no response has finished for the idle time', async () => {
+  it('gives back the heap a burst of work grew, once no request has been in progress for the idle time', async () => {
     const { app, logs } = await appWithIdleGc({ idleMs: 50, growthBytes: 16 * MB });
     const before = heapBytes();
     burstOfWork();
@@ -60,6 +67,68 @@ describe('collecting garbage once the server is idle', () => {
     await waitFor(() => logs.some((l) => l.includes(COLLECTED)), 5_000);
 
     expect(grown - heapBytes()).toBeGreaterThan(16 * MB);
+  });
+
+  it('waits while a request is still in progress (a put streams its commit for as long as it uploads)', async () => {
+    let releases = 0;
+    const { app, logs } = await appWithIdleGc({ idleMs: 20, growthBytes: 16 * MB, release: async () => (releases++, true) });
+    const body = new PassThrough();
+    const creating = app.inject({ method: 'POST', url: '/v1/repos', headers: { 'content-type': 'application/json' }, payload: body });
+    body.write('{"name": ');
+    // Another request starts and ends meanwhile: its end is not idleness.
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    // Live objects, so the heap stays grown (V8 cannot free them on its own while we wait) and
+    // only the request in progress can hold the collection back.
+    let held = manyObjects();
+    // A negative: nothing to wait on but the idle time, several times over.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(logs.filter((l) => l.includes(COLLECTED))).toEqual([]);
+    expect(releases).toBe(0);
+
+    body.end('"idle-gc"}');
+    expect((await creating).statusCode).toBe(201);
+    await waitFor(() => logs.some((l) => l.includes(COLLECTED)), 5_000);
+    await waitFor(() => logs.some((l) => l.includes('released store memory while idle')), 5_000);
+    expect(releases).toBe(1);
+    expect(held.length).toBe(800_000);
+    held = [];
+  });
+
+  it('counts a request the client abandons as ended', async () => {
+    const { app, logs } = await appWithIdleGc({ idleMs: 20, growthBytes: 16 * MB });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    // Headers of a body that never comes: the request is in progress until the socket closes.
+    socket.write('POST /v1/repos HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na');
+    await waitFor(() => logs.some((l) => l.includes('incoming request') && l.includes('/v1/repos')), 5_000);
+    let held = manyObjects();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(logs.filter((l) => l.includes(COLLECTED))).toEqual([]);
+
+    socket.destroy();
+    await waitFor(() => logs.some((l) => l.includes(COLLECTED)), 5_000);
+    expect(held.length).toBe(800_000);
+    held = [];
+  });
+
+  it('tells the metadata store to release memory when idle, and logs a failure without stopping', async () => {
+    const { app, logs } = await appWithIdleGc({ idleMs: 20, growthBytes: 1024 * MB, release: () => Promise.reject(new Error('disk on fire')) });
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    await waitFor(() => logs.some((l) => l.includes('releasing store memory while idle failed') && l.includes('disk on fire')), 5_000);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('releases the LevelDB memtable a burst of writes left, by default', async () => {
+    const { app, logs } = await appWithIdleGc({ idleMs: 20, growthBytes: 1024 * MB });
+    const meta = opened!.engine.ctx.meta;
+    for (let at = 0; at < 12_000; at += 1000) {
+      await meta.batch(Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: `t:${at + i}`, value: 'x'.repeat(2048) })), { sync: false });
+    }
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    await waitFor(() => logs.some((l) => l.includes('released store memory while idle')), 5_000);
+    expect(await meta.releaseMemory()).toBe(false);
   });
 
   it('leaves a heap that grew less than the threshold alone', async () => {
