@@ -8,6 +8,7 @@ import { LevelMetaStore } from './meta/level-meta.js';
 import type { MetaStore } from './meta/meta-store.js';
 import { createContext, type EngineContext, type EngineOptions } from './ops/context.js';
 import type { ObjectStore } from './storage/object-store.js';
+import { indexIsEmpty, verifyStoreHoldsIndex } from './packs/store-match.js';
 import { openObjectStore } from './storage/open-store.js';
 import { WebhookService, type WebhookEngineHooks } from './webhooks/service.js';
 import type { WebhookSettings } from './webhooks/types.js';
@@ -39,8 +40,19 @@ export interface Engine {
 }
 
 export async function openEngine(opts: OpenEngineOptions): Promise<Engine> {
-  const store = openObjectStore(opts.store ?? '', { dataDir: opts.dataDir, s3Endpoint: opts.s3Endpoint, s3Region: opts.s3Region, directIo: opts.directIo });
-  const meta = await LevelMetaStore.open(path.join(opts.dataDir, 'meta'));
+  const metaDir = path.join(opts.dataDir, 'meta');
+  const meta = await LevelMetaStore.open(metaDir);
+  let store: ObjectStore;
+  try {
+    store = openObjectStore(opts.store ?? '', {
+      dataDir: opts.dataDir, s3Endpoint: opts.s3Endpoint, s3Region: opts.s3Region, directIo: opts.directIo,
+      // An empty bucket for metadata that indexes chunks would take every upload as a duplicate.
+      mayCreateBucket: () => indexIsEmpty(meta),
+    });
+  } catch (err) {
+    await meta.close();
+    throw err;
+  }
   const webhooks = new WebhookService(opts.webhooks);
   const ctx = createContext({
     meta,
@@ -55,6 +67,7 @@ export async function openEngine(opts: OpenEngineOptions): Promise<Engine> {
     await Promise.allSettled([store.close(), meta.close()]);
     throw err;
   }
+  let storeMatches: Promise<void> | undefined;
   return {
     ctx,
     meta,
@@ -63,6 +76,12 @@ export async function openEngine(opts: OpenEngineOptions): Promise<Engine> {
     webhooks,
     async check() {
       await meta.check();
+      // Once per engine: packs are never deleted, so a store that held the indexed pack still does.
+      storeMatches ??= verifyStoreHoldsIndex(meta, store, metaDir).catch((err: unknown) => {
+        storeMatches = undefined;
+        throw err;
+      });
+      await storeMatches;
       await store.check();
     },
     async close() {

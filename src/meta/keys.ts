@@ -25,6 +25,7 @@ export const keys = {
 
   /** Global chunk index: where a chunk's bytes live (pack, offset, length). */
   chunk: (hash: ChunkHash) => `k:${hash}`,
+  chunkRange: () => ({ gte: 'k:', lt: `k:${END}` }),
   /** Per-repo presence: the repo has uploaded or referenced this chunk (answers chunks/missing). */
   repoChunk: (repo: RepoName, hash: ChunkHash) => `p:${repo}:${hash}`,
   repoChunkRange: (repo: RepoName) => ({ gte: `p:${repo}:`, lt: `p:${repo}:${END}` }),

@@ -14,6 +14,8 @@ export interface OpenObjectStoreOptions {
   s3ForcePathStyle?: boolean;
   /** Local stores: write packs with O_DIRECT where the filesystem takes it (default true; see direct-io.ts). */
   directIo?: boolean;
+  /** S3: whether a missing bucket may be created (default: always); asked when it is found missing. */
+  mayCreateBucket?: () => Promise<boolean>;
 }
 
 /**
@@ -38,8 +40,8 @@ export function openObjectStore(spec: string, opts: OpenObjectStoreOptions): Obj
         endpoint: opts.s3Endpoint,
         region: opts.s3Region,
         forcePathStyle: opts.s3ForcePathStyle,
-        // A fresh MinIO/RGW has no bucket yet; the first health check creates it.
-        createBucket: true,
+        // A fresh MinIO/RGW has no bucket yet; the first health check creates it (if allowed).
+        createBucket: opts.mayCreateBucket ?? true,
       });
     default:
       throw fail('E_BAD_REQUEST', `unknown object store scheme "${scheme}://" (use file://, s3:// or memory://)`);

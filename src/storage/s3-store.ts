@@ -27,8 +27,8 @@ export interface S3StoreOptions {
   accessKeyId?: string;
   secretAccessKey?: string;
   sessionToken?: string;
-  /** Let check() create the bucket when it is missing. */
-  createBucket?: boolean;
+  /** Let check() create the bucket when it is missing (a function: asked each time it is). */
+  createBucket?: boolean | (() => Promise<boolean>);
   /** SDK attempts per request including the first (SDK default 3); 1 makes failures fast. */
   maxAttempts?: number;
 }
@@ -56,7 +56,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly bucket: string;
   private readonly keyPrefix: string;
   private readonly region: string;
-  private readonly createBucket: boolean;
+  private readonly createBucket: boolean | (() => Promise<boolean>);
 
   constructor(opts: S3StoreOptions) {
     this.bucket = checkBucket(opts.bucket);
@@ -143,7 +143,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (err) {
-      if (!this.createBucket || shapeOf(err).status !== 404) throw this.translate(err, 'check');
+      if (shapeOf(err).status !== 404 || !(await this.mayCreateBucket())) throw this.translate(err, 'check');
       await this.makeBucket();
     }
   }
@@ -171,6 +171,10 @@ export class S3ObjectStore implements ObjectStore {
     if (st === undefined) throw fail('E_OBJECT_NOT_FOUND', `object ${key} not found in ${this.description}`, { key });
     if (st.size < offset) throw fail('E_CORRUPT_OBJECT', `object ${key} is shorter than ${offset} bytes`, { key });
     return Buffer.alloc(0);
+  }
+
+  private async mayCreateBucket(): Promise<boolean> {
+    return typeof this.createBucket === 'function' ? this.createBucket() : this.createBucket;
   }
 
   private async makeBucket(): Promise<void> {
