@@ -99,11 +99,22 @@ function required(value: string | undefined, name: string): string {
   return value;
 }
 
-/** The commit to fetch: the pin's own, or (only when allowed) its branch's head right now. */
+/**
+ * The commit to fetch: the pin's own, or (only when allowed, and only for a pin that names no
+ * commit) its branch's head right now. A pin whose commit is not a full id is refused even with
+ * --allow-branch: falling back to the branch would fetch other data than the pin names.
+ */
 async function pinnedCommit(client: DatactlClient, pin: PinEntry, options: PullOptions): Promise<{ commit: string; resolvedFromBranch: boolean }> {
   if (pinsCommit(pin)) return { commit: pin.commit, resolvedFromBranch: false };
+  // A full id typed in capitals names one commit all the same.
+  if (typeof pin.commit === 'string' && /^[0-9A-Fa-f]{64}$/.test(pin.commit)) return { commit: pin.commit.toLowerCase(), resolvedFromBranch: false };
   const what = options.key ? `pin ${JSON.stringify(options.key)}${options.file ? ` in ${options.file}` : ''}` : 'the pin';
-  const names = pin.commit === null ? 'names no commit' : `names ${JSON.stringify(pin.commit)}, not a 64-hex commit id`;
+  if (pin.commit !== null) {
+    throw fail('E_BAD_REQUEST', `${what} names ${JSON.stringify(pin.commit)}, not a 64-hex commit id: a pin must name its commit in full (as "datactl pin" writes it), not a prefix or a ref`, {
+      repo: pin.repo, branch: pin.branch, commit: pin.commit,
+    });
+  }
+  const names = 'names no commit';
   if (!options.allowBranch) {
     const hint = pin.branch ? `; pin a commit with "datactl pin ${pin.repo}@${pin.branch}", or pass --allow-branch to use the branch head as it is now` : '';
     throw fail('E_BAD_REQUEST', `${what} ${names}: a pull must be reproducible${hint}`, { repo: pin.repo, branch: pin.branch, commit: pin.commit });

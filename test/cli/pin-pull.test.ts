@@ -149,6 +149,28 @@ describe.skipIf(!built)('datactl pull', () => {
     expect(JSON.parse(allowed.stdout)).toMatchObject({ commit: c2, resolvedFromBranch: true, files: 5 });
   });
 
+  it('never trades a pin that names a commit for the branch head, even with --allow-branch', async () => {
+    const file = path.join(fresh('code'), 'data.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify({
+      prefix: { repo: 'images', branch: 'main', commit: c1.slice(0, 8) },
+      ref: { repo: 'images', branch: 'main', commit: 'main~1' },
+      upper: { repo: 'images', branch: 'main', commit: c1.toUpperCase() },
+    }));
+    for (const key of ['prefix', 'ref']) {
+      const out = fresh('out');
+      const r = await cli(['pull', '--file', file, '--key', key, '-o', out, '--allow-branch'], fresh('cache'));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^datactl: pin "${key}" in .* names ".*", not a 64-hex commit id: a pin must name its commit in full`));
+      expect(existsSync(out)).toBe(false);
+    }
+    // A full id in capitals names one commit all the same: c1's files, not the head's.
+    const out = fresh('out');
+    const upper = await cli(['pull', '--file', file, '--key', 'upper', '-o', out, '--allow-branch', '--json'], fresh('cache'));
+    expect(JSON.parse(upper.stdout)).toMatchObject({ commit: c1, resolvedFromBranch: false });
+    expect(await filesUnder(out)).toEqual(hashes(V1));
+  });
+
   it('detects a corrupted cache entry, downloads the file again and repairs the entry', async () => {
     const file = await pinnedAtC1();
     const cache = fresh('cache');
