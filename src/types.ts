@@ -29,6 +29,10 @@ function checkName(kind: 'repo' | 'branch', value: unknown): string {
       { kind, value },
     );
   }
+  // A commit id always names its commit (refs/resolve.ts); a branch spelled like one could not be named.
+  if (kind === 'branch' && /^[0-9a-fA-F]{64}$/.test(value)) {
+    throw fail('E_INVALID_NAME', `invalid branch name ${JSON.stringify(value)}: 64 hex digits spell a commit id`, { kind, value });
+  }
   return value;
 }
 

@@ -3,7 +3,7 @@ import { fail } from '../errors.js';
 import { keys } from '../meta/keys.js';
 import type { MetaOp } from '../meta/meta-store.js';
 import { getBranch, putBranchOp, requireBranch, requireRepo, type BranchRecord } from '../meta/records.js';
-import { resolveRef } from '../refs/resolve.js';
+import { refuseShadowingBranch, resolveRef } from '../refs/resolve.js';
 import type { BranchName, RepoName } from '../types.js';
 import { repoLockKey, type EngineContext } from './context.js';
 import { decodeCursor, encodeCursor, pageLimit, type Page, type PageOptions } from './paging.js';
@@ -14,6 +14,7 @@ export async function createBranch(ctx: EngineContext, repo: RepoName, name: Bra
   return ctx.locks.run(repoLockKey(repo), async () => {
     await requireRepo(ctx.meta, repo);
     if (await getBranch(ctx.meta, repo, name)) throw fail('E_BRANCH_EXISTS', `branch "${name}" already exists in repo "${repo}"`, { repo, branch: name });
+    await refuseShadowingBranch(ctx.meta, repo, name);
     const record: BranchRecord = { name, head, createdAt: ctx.now().toISOString() };
     const ops: MetaOp[] = [putBranchOp(repo, record), ...(ctx.options.onBranchOps?.({ repo, branch: name, event: 'created', head }) ?? [])];
     await ctx.meta.batch(ops, { sync: true });

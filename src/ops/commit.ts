@@ -12,6 +12,7 @@ import { makeCommit, type Commit } from '../objects/commit.js';
 import { EMPTY_TREE_ID } from '../objects/tree.js';
 import type { MetaOp } from '../meta/meta-store.js';
 import { getBranch, putBranchOp, putCommitOp, putTreeOp, requireCommit, requireRepo, type BranchRecord } from '../meta/records.js';
+import { refuseShadowingBranch } from '../refs/resolve.js';
 import type { BranchName, CommitId, RepoName } from '../types.js';
 import { repoLockKey, type EngineContext } from './context.js';
 import { stageChanges, type Change, type StagedChanges } from './stage-changes.js';
@@ -86,6 +87,7 @@ async function currentBranch(ctx: EngineContext, req: CommitRequest): Promise<Br
   if (!branch && req.createBranch === false) {
     throw fail('E_BRANCH_NOT_FOUND', `branch "${req.branch}" not found in repo "${req.repo}"`, { repo: req.repo, branch: req.branch });
   }
+  if (!branch) await refuseShadowingBranch(ctx.meta, req.repo, req.branch);
   checkExpectedParent(req, branch?.head ?? null);
   return branch;
 }

@@ -7,7 +7,7 @@ import type { Commit } from '../objects/commit.js';
 import { keys, keyTail } from '../meta/keys.js';
 import type { MetaStore } from '../meta/meta-store.js';
 import { getBranch, requireCommit } from '../meta/records.js';
-import { parseBranchName, type BranchName, type CommitId, type RepoName } from '../types.js';
+import { isHex64, parseBranchName, type BranchName, type CommitId, type RepoName } from '../types.js';
 
 const REF_RE = /^([A-Za-z0-9][A-Za-z0-9._-]{0,99})((?:~\d*|\^)*)$/;
 const MIN_PREFIX = 8;
@@ -40,7 +40,10 @@ export async function resolveRef(meta: MetaStore, repo: RepoName, ref: string): 
 }
 
 async function resolveBase(meta: MetaStore, repo: RepoName, base: string): Promise<Commit> {
-  // A branch wins over a commit prefix of the same spelling, as in git.
+  // A full id is always its commit: a pin names exact bytes forever (no branch can be spelled so).
+  if (isHex64(base as unknown)) return requireCommit(meta, repo, base as CommitId);
+  // A branch wins over a commit prefix of the same spelling, as in git; new branches may not hide
+  // an existing commit's prefix (refuseShadowingBranch).
   const branch = await getBranch(meta, repo, base as BranchName);
   if (branch) {
     if (!branch.head) throw fail('E_COMMIT_NOT_FOUND', `branch "${base}" of repo "${repo}" has no commits yet`, { repo, branch: base });
@@ -49,6 +52,20 @@ async function resolveBase(meta: MetaStore, repo: RepoName, base: string): Promi
   if (/^[0-9a-f]+$/.test(base) && base.length >= MIN_PREFIX) return requireCommit(meta, repo, await expandPrefix(meta, repo, base));
   parseBranchName(base);
   throw fail('E_BRANCH_NOT_FOUND', `no branch or commit "${base}" in repo "${repo}"`, { repo, ref: base });
+}
+
+/**
+ * A new branch may not be spelled like a prefix of one of the repo's commits: it would take over
+ * that prefix as a ref (`images@e2cb6aa4`), and `put file repo@<prefix>:/x`, meant for the commit,
+ * would quietly create it.
+ */
+export async function refuseShadowingBranch(meta: MetaStore, repo: RepoName, name: BranchName): Promise<void> {
+  if (name.length < MIN_PREFIX || !/^[0-9a-f]+$/.test(name)) return;
+  for await (const [key] of meta.entries({ ...keys.commitPrefixRange(repo, name), limit: 1 })) {
+    throw fail('E_INVALID_NAME', `invalid branch name "${name}": it would hide commit ${keyTail(key)} of repo "${repo}", whose id starts so; pick another name`, {
+      kind: 'branch', value: name, commit: keyTail(key),
+    });
+  }
 }
 
 async function expandPrefix(meta: MetaStore, repo: RepoName, prefix: string): Promise<CommitId> {

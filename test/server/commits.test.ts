@@ -174,6 +174,35 @@ describe('refs and history', () => {
     expect(bad.json.error.code).toBe('E_INVALID_REF');
   });
 
+  it('never lets a branch take over a commit id: a full id is always its commit, and a name spelled so is refused', async () => {
+    // A store written before names were checked may hold such a branch: the id still means the commit.
+    await server.engine.meta.batch([{ type: 'put', key: keys.branch('ds' as never, ids[2] as never), value: JSON.stringify({ name: ids[2], head: ids[0], createdAt: new Date().toISOString() }) }]);
+    expect((await get(`/v1/repos/ds/commits/${ids[2]}`)).json.id).toBe(ids[2]);
+    expect((await get(`/v1/repos/ds/commits/${ids[2]}~1`)).json.id).toBe(ids[3]);
+    await server.engine.meta.batch([{ type: 'del', key: keys.branch('ds' as never, ids[2] as never) }]);
+
+    const named = await api(server.url, 'POST', '/v1/repos/ds/branches', { name: ids[1] });
+    expect(named.status).toBe(400);
+    expect(named.json.error).toMatchObject({ code: 'E_INVALID_NAME', message: `invalid branch name "${ids[1]}": 64 hex digits spell a commit id` });
+    const put = await putFilesViaApi(server.url, 'ds', ids[1]!, { '/x': 'evil' });
+    expect(put.status).toBe(400);
+    expect(put.json.error.code).toBe('E_INVALID_NAME');
+  });
+
+  it('refuses a new branch spelled like a prefix of an existing commit, which it would hide', async () => {
+    const prefix = ids[1]!.slice(0, 8);
+    const created = await api(server.url, 'POST', '/v1/repos/ds/branches', { name: prefix });
+    expect(created.status).toBe(400);
+    expect(created.json.error).toMatchObject({ code: 'E_INVALID_NAME', message: `invalid branch name "${prefix}": it would hide commit ${ids[1]} of repo "ds", whose id starts so; pick another name` });
+    // `put file ds@<prefix>:/x` would have created it: refused too, and the prefix still names the commit.
+    const put = await putFilesViaApi(server.url, 'ds', prefix, { '/x': 'evil' });
+    expect(put.json.error.code).toBe('E_INVALID_NAME');
+    expect((await get(`/v1/repos/ds/commits/${prefix}`)).json.id).toBe(ids[1]);
+    expect((await api(server.url, 'GET', `/v1/repos/ds/branches/${prefix}`)).status).toBe(404);
+    // Hex names no commit starts with, such as a date, are branch names like any other.
+    expect((await api(server.url, 'POST', '/v1/repos/ds/branches', { name: '20261204' })).status).toBe(201);
+  });
+
   it('gives commit ids that pin content: the same tree at another time is another commit', async () => {
     const a = await get(`/v1/repos/ds/commits/${ids[0]}`);
     expect(a.json).toMatchObject({ parents: [ids[1]], message: 'put /n', author: 'test' });
