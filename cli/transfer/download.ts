@@ -1,6 +1,7 @@
 /**
  * Single-file download: stream the bytes into a sink while ContentVerifier checks them against
- * the manifest; the sink is committed only when everything matched, aborted otherwise.
+ * the manifest; the sink is committed only when everything matched, aborted otherwise. A sink that
+ * cannot take bytes back (stdout) is handed each chunk only once it has matched its hash.
  */
 import { fail } from '../../src/errors.js';
 import type { FileEntry } from '../api-types.js';
@@ -20,11 +21,15 @@ export async function downloadFile(
   progress: ProgressSink = NO_PROGRESS,
 ): Promise<void> {
   try {
-    const verifier = new ContentVerifier({ path: entry.path, size: entry.size, hash: entry.hash, chunks: manifestChunks(entry) });
+    const expected = { path: entry.path, size: entry.size, hash: entry.hash, chunks: manifestChunks(entry) };
+    // A file is renamed into place only once everything matched; stdout gets only verified chunks.
+    const verifiedChunks: Buffer[] = [];
+    const verifier = sink.irreversible ? new ContentVerifier(expected, (bytes) => verifiedChunks.push(...bytes)) : new ContentVerifier(expected);
     const download = await client.readFile(repo, commit, entry.path, { verifiedByCaller: true });
     for await (const part of readBody(download.body, client.baseUrl)) {
       verifier.update(part);
-      await sink.write(part);
+      if (!sink.irreversible) await sink.write(part);
+      else for (const bytes of verifiedChunks.splice(0)) await sink.write(bytes);
       progress.advance(part.byteLength);
     }
     verifier.finish();

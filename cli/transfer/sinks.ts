@@ -14,6 +14,8 @@ export interface Sink {
   commit(): Promise<void>;
   /** Discard whatever was written. Never throws. */
   abort(): Promise<void>;
+  /** Written bytes cannot be taken back (a stream such as stdout): write only verified ones. */
+  readonly irreversible?: boolean;
 }
 
 export function tempPathFor(target: string): string {
@@ -114,6 +116,7 @@ async function syncDir(dir: string): Promise<void> {
 /** A sink over a writable stream (stdout), honouring backpressure. Commit and abort do nothing. */
 export function streamSink(stream: NodeJS.WritableStream): Sink {
   return {
+    irreversible: true,
     async write(data) {
       if (!stream.write(data)) await once(stream, 'drain');
     },

@@ -34,7 +34,19 @@ export class ContentVerifier {
   private remaining: number;
   private received = 0;
 
-  constructor(private readonly expected: ExpectedContent) {
+  /** The current chunk's pieces, held for `onVerified` when chunks stream through `chunk`. */
+  private held: Buffer[] = [];
+
+  /**
+   * `onVerified`, for a destination that cannot take bytes back (stdout): called with each chunk's
+   * bytes (copies, the caller's to keep) once that chunk has matched its hash, so nothing that fails
+   * a chunk hash is ever handed on. Without it the caller writes what it feeds and relies on
+   * discarding the result if a check fails.
+   */
+  constructor(
+    private readonly expected: ExpectedContent,
+    private readonly onVerified?: (bytes: Buffer[]) => void,
+  ) {
     let largest = 0;
     for (const [, size] of expected.chunks) largest = Math.max(largest, size);
     if (largest <= GATHER_LIMIT) this.gather = Buffer.allocUnsafeSlow(largest);
@@ -57,6 +69,7 @@ export class ContentVerifier {
       } else {
         this.whole.update(piece);
         this.chunk!.update(piece);
+        if (this.onVerified) this.held.push(Buffer.from(piece));
       }
       offset += take;
       this.remaining -= take;
@@ -78,16 +91,21 @@ export class ContentVerifier {
   private completeChunk(): void {
     const [hash] = this.expected.chunks[this.index]!;
     let actual: string;
+    let verified: Buffer[] = [];
     if (this.gather) {
       const bytes = this.gather.subarray(0, this.gathered);
       actual = blake3Hex(bytes);
       this.whole.update(bytes); // while the chunk is still in cache
       this.gathered = 0;
+      if (this.onVerified && bytes.byteLength > 0) verified = [Buffer.from(bytes)];
     } else {
       actual = this.chunk!.digestHex();
       this.chunk = new Blake3Stream();
+      verified = this.held;
+      this.held = [];
     }
     if (actual !== hash) throw this.corrupt(`chunk ${this.index} hashes to ${actual}, expected ${hash}`);
+    if (verified.length > 0) this.onVerified?.(verified);
     this.index++;
     this.remaining = this.expected.chunks[this.index]?.[1] ?? 0;
     this.completeEmptyChunks();

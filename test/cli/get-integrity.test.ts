@@ -118,5 +118,13 @@ describe('get of one large file', () => {
     expect(r.code, r.stderr).toBe(EXIT.INTEGRITY);
     expect(r.stderr).toMatch(/integrity check failed for \/big\.bin: chunk \d+ hashes to/);
     expect(await readdir(work)).not.toContain('big-out.bin');
+
+    // To stdout, which cannot take bytes back: only the chunks before the damaged one come out.
+    const piped = await runCli(['--server', server.url, 'get', 'file', 'r@main:/big.bin']);
+    expect(piped.code, piped.stderr).toBe(EXIT.INTEGRITY);
+    expect(piped.stderr).toMatch(/integrity check failed for \/big\.bin: chunk [1-9]\d* hashes to/);
+    expect(piped.stdoutBytes.length).toBeGreaterThan(0);
+    expect(piped.stdoutBytes.length).toBeLessThanOrEqual(1_500_010);
+    expect(piped.stdoutBytes.equals(big.subarray(0, piped.stdoutBytes.length))).toBe(true);
   });
 });

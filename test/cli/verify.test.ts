@@ -41,6 +41,37 @@ describe('ContentVerifier', () => {
     expect(failure(() => feed(bad, 65_536 + 11, exp)).details).toMatchObject({ chunkIndex: 1 });
   });
 
+  it('hands on each chunk only once it matched, for destinations that cannot take bytes back (stdout)', () => {
+    for (const size of [1, 2999, 4096, 10_000]) {
+      const out: Buffer[][] = [];
+      const v = new ContentVerifier(expected, (bytes) => out.push(bytes));
+      for (let o = 0; o < data.length; o += size) v.update(data.subarray(o, o + size));
+      v.finish();
+      expect(out.map((bytes) => Buffer.concat(bytes).length)).toEqual([3000, 1, 4499, 2500]);
+      expect(Buffer.concat(out.flat())).toEqual(Buffer.from(data));
+    }
+    // A flipped byte in chunk 2: chunks 0 and 1 were handed on, nothing of chunk 2 or later.
+    const bad = Buffer.from(data);
+    bad[5000] ^= 1;
+    const out: Buffer[] = [];
+    const v = new ContentVerifier(expected, (bytes) => out.push(...bytes));
+    expect(failure(() => v.update(bad)).details).toMatchObject({ chunkIndex: 2 });
+    expect(Buffer.concat(out)).toEqual(Buffer.from(data.subarray(0, 3001)));
+  });
+
+  it('holds a chunk too large to gather until it matched, then hands on its bytes', () => {
+    const big = seededBytes(8, 17 * 1024 * 1024 + 3);
+    const exp = { path: '/big', size: big.length, hash: blake3Hex(big), chunks: [[blake3Hex(big.subarray(0, 5)), 5], [blake3Hex(big.subarray(5)), big.length - 5]] as ChunkRef[] };
+    const bad = Buffer.from(big);
+    bad[big.length - 1] ^= 1;
+    const out: Buffer[] = [];
+    const v = new ContentVerifier(exp, (bytes) => out.push(...bytes));
+    expect(failure(() => {
+      for (let o = 0; o < bad.length; o += 65_536) v.update(bad.subarray(o, o + 65_536));
+    }).details).toMatchObject({ chunkIndex: 1 });
+    expect(Buffer.concat(out)).toEqual(Buffer.from(big.subarray(0, 5)));
+  });
+
   it('accepts an empty file with no chunks', () => {
     feed(new Uint8Array(0), 1, { path: '/e', size: 0, hash: blake3Hex(new Uint8Array(0)), chunks: [] });
   });

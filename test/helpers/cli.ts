@@ -11,6 +11,8 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export interface CliResult {
   code: number;
   stdout: string;
+  /** stdout as bytes, for commands that write binary data there. */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -38,6 +40,7 @@ export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliRes
       resolve({
         code: code ?? (signal ? 128 : 1),
         stdout: Buffer.concat(stdout).toString('utf8'),
+        stdoutBytes: Buffer.concat(stdout),
         stderr: Buffer.concat(stderr).toString('utf8'),
       });
     });
