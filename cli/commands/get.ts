@@ -24,7 +24,11 @@ export function registerGet(program: Command): void {
     .action(async (spec: string, opts: GetOptions, cmd: Command) => {
       const ctx = context(cmd);
       const src = parseRefSpec(spec, 'require');
-      if (opts.output === '-') delete opts.output;
+      if (opts.output === '-') {
+        // Without this, a directory (-r) would go to ./<its name>, over whatever is there.
+        if (opts.recursive) throw fail('E_BAD_REQUEST', '-o - streams one file to stdout; a directory (-r) needs -o DIR');
+        delete opts.output;
+      }
       if (ctx.options.json && opts.output === undefined && !opts.recursive) {
         throw fail('E_BAD_REQUEST', '--json needs -o: without it the file itself goes to stdout');
       }

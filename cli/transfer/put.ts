@@ -104,7 +104,9 @@ export async function putFiles(client: DatactlClient, options: PutFilesOptions):
     const run = (mode: IndexMode) => putJobs(client, pool, options, { repo, branch, path, files, index, head, mode, scanStartedMs });
     // Skipping unchanged files is only right while the branch is where the index says; the commit
     // then names that head as its parent, and if someone moved it meanwhile everything is sent.
-    const canSkip = index !== undefined && head !== null && index.head === head && (options.parent === undefined || options.parent === head);
+    // Not with stdin among the sources: that retry would need stdin again, so a concurrent writer
+    // would fail the put; unchanged files are then sent (their manifests reused) with no parent.
+    const canSkip = index !== undefined && head !== null && index.head === head && !files.hasStdin && (options.parent === undefined || options.parent === head);
     try {
       return await run(index === undefined ? 'off' : canSkip ? 'skip' : 'reuse');
     } catch (err) {

@@ -224,6 +224,29 @@ describe('concurrent writers', () => {
   });
 });
 
+describe('concurrent writers from stdin', () => {
+  it('loses no commit when CLI clients put from stdin at once, after a put recorded the branch in its index', async () => {
+    const server = await startTestServer();
+    try {
+      await cli(server, ['repo', 'create', 'piped']);
+      const seed = path.join(work, 'seed.csv');
+      await writeFile(seed, 'seed\n');
+      // The put index now remembers main's head; a stdin put must not name it as the parent.
+      await cli(server, ['put', 'file', 'piped@main:/seed.csv', '-f', seed]);
+      const puts = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          runCli(['put', 'file', `piped@main:/s${i}.txt`, '-f', '-', '--json', '--server', server.url], { input: `s${i}\n`, env: { DATACTL_AUTHOR: 'e2e' } }),
+        ),
+      );
+      for (const p of puts) expect(p.code, p.stderr).toBe(0);
+      const list = await cliJson(server, ['list', 'file', 'piped@main']);
+      expect((list.entries ?? list).length).toBe(9);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('bad input through the CLI', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -235,6 +258,8 @@ describe('bad input through the CLI', () => {
     [['repo', 'create', 'bad name'], 2, /invalid repo name "bad name"/],
     [['get', 'file', 'nosuch@main:/x'], 3, /repo "nosuch" not found/],
     [['put', 'file', 'r@main:/../etc/passwd', '-f', '/etc/hostname'], 2, /invalid path/],
+    // Never ./<dir name>, over whatever is there.
+    [['get', 'file', 'r@main:/t', '-r', '-o', '-'], 2, /-o - streams one file to stdout; a directory \(-r\) needs -o DIR/],
   ])('datactl %j exits %i with a clear message', async (args, code, message) => {
     const res = await runCli([...args, '--server', server.url]);
     expect(res.code).toBe(code);
