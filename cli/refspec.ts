@@ -3,7 +3,7 @@
  * `REPO:/PATH`, meaning the default branch). Validated here, once, with the src/types.ts parsers.
  */
 import { fail } from '../src/errors.js';
-import { parseBranchName, parseRepoName, parseRepoPath, type BranchName, type RepoName, type RepoPath } from '../src/types.js';
+import { isHex64, parseBranchName, parseRepoName, parseRepoPath, type BranchName, type RepoName, type RepoPath } from '../src/types.js';
 
 export const DEFAULT_BRANCH = 'main' as BranchName;
 
@@ -45,6 +45,8 @@ export function parseRef(value: string): Ref {
   const bad = (why: string) => fail('E_INVALID_REF', `invalid ref ${JSON.stringify(value)}: ${why}`, { ref: value });
   if (base === '') throw bad('expected a branch name or commit id before any "~N" or "^"');
   if (!SUFFIX_RE.test(suffix)) throw bad('after the branch or commit, only "~N" and "^" suffixes are allowed');
+  // A full commit id is no branch name (branches may not be spelled so), but a ref all the same.
+  if (isHex64(base)) return value;
   try {
     parseBranchName(base);
   } catch {
