@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LevelMetaStore } from '../../src/meta/level-meta.js';
 
 const tables = async (dir: string) => (await readdir(dir)).filter((f) => f.endsWith('.ldb'));
@@ -58,5 +60,56 @@ describe('LevelDB metadata store: releasing memory when idle', () => {
     await meta.close();
     expect(await meta.releaseMemory()).toBe(false);
     meta = await LevelMetaStore.open(join(dir, 'meta'));
+  });
+});
+
+/** A fresh tmpfs of `size` at a temp dir, or undefined where mounting is not allowed (not root). */
+function mountTmpfs(size: string): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'datactl-enospc-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+    return dir;
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+const tmpfs = mountTmpfs('4m');
+describe.skipIf(!tmpfs)('LevelDB metadata store after a failed write (a full disk, on a 4 MiB tmpfs)', () => {
+  afterAll(() => {
+    execFileSync('umount', [tmpfs!]);
+    rmSync(tmpfs!, { recursive: true, force: true });
+  });
+
+  it('keeps every write acknowledged after the failure, across a reopen (crash recovery replays the same log)', async () => {
+    let meta = await LevelMetaStore.open(join(tmpfs!, 'meta'));
+    await meta.batch([{ type: 'put', key: 't:before', value: 'kept' }]);
+    // Fill the disk, then write until LevelDB's log cannot take a record.
+    const fill = join(tmpfs!, 'fill');
+    try {
+      for (let i = 0; ; i++) appendFileSync(fill, Buffer.alloc(64 * 1024, i));
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    }
+    let failed: unknown;
+    for (let i = 0; i < 1000 && !failed; i++) {
+      await meta.batch([{ type: 'put', key: `t:fill:${i}`, value: 'x'.repeat(3000) }], { sync: false }).catch((err: unknown) => (failed = err));
+    }
+    expect(failed).toMatchObject({ code: 'E_STORE_UNAVAILABLE' });
+    expect((failed as Error).message).toMatch(/failed a write: .*(No space left|space)/i);
+
+    // Space again; later writes are acknowledged and must all survive the log's replay.
+    rmSync(fill);
+    for (let i = 0; i < 20; i++) await meta.batch([{ type: 'put', key: `t:after:${i}`, value: `v${i}`.padEnd(500, '.') }]);
+    await meta.close();
+    meta = await LevelMetaStore.open(join(tmpfs!, 'meta'));
+    try {
+      expect(await meta.get('t:before')).toBe('kept');
+      const after = await meta.getMany(Array.from({ length: 20 }, (_, i) => `t:after:${i}`));
+      expect(after.map((v) => v?.slice(0, 3).replace(/\.+$/, ''))).toEqual(Array.from({ length: 20 }, (_, i) => `v${i}`));
+    } finally {
+      await meta.close();
+    }
   });
 });
