@@ -207,7 +207,7 @@ export class S3ObjectStore implements ObjectStore {
     if (key !== undefined && status === 416) {
       return fail('E_CORRUPT_OBJECT', `object ${key} is shorter than the requested range`, details);
     }
-    const text = `object store ${this.description}: ${what} failed: ${name}${message ? `: ${message}` : ''}`;
+    const text = `object store ${this.description}: ${what} failed: ${describeFailure(status, name, message)}`;
     const unavailable = status === undefined || status >= 500 || [401, 403, 404].includes(status);
     return fail(unavailable ? 'E_STORE_UNAVAILABLE' : 'E_INTERNAL', text, details);
   }
@@ -243,6 +243,24 @@ async function readBody(body: { transformToByteArray(): Promise<Uint8Array> } | 
   if (body === undefined) return Buffer.alloc(0);
   const bytes = await body.transformToByteArray();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The error's name, message and HTTP status, with a hint where the status alone says what to fix.
+ * A HEAD (HeadBucket, HeadObject) has no body, so the SDK names such failures "Unknown" or
+ * "NotFound"/"Forbidden": the status is then most of what there is to say.
+ */
+function describeFailure(status: number | undefined, name: string, message: string): string {
+  const label = name === 'Unknown' || name === 'UnknownError' ? '' : name;
+  const said = [label, message].filter((p, i, all) => p !== '' && all.indexOf(p) === i).join(': ');
+  const http = status === undefined ? '' : `HTTP ${status}`;
+  const hint =
+    status === 401 || status === 403
+      ? 'access denied: check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE) and that they may use this bucket'
+      : name === 'NoSuchBucket' || (status === 404 && /bucket/i.test(`${name} ${message}`))
+        ? 'no such bucket'
+        : '';
+  return [said !== '' && http !== '' ? `${said} (${http})` : said || http || 'no response', hint].filter((p) => p !== '').join(': ');
 }
 
 /** The parts of an SDK or socket error we branch on; status is undefined when no response came. */

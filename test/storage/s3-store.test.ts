@@ -70,7 +70,18 @@ function s3Suite(label: string, server: () => Server): void {
 
   it('check() of a missing bucket throws E_STORE_UNAVAILABLE unless createBucket is set', async () => {
     const store = storeOn(server(), { bucket: `datactl-missing-${runId}` });
-    expect(await codeOf(store.check())).toBe('E_STORE_UNAVAILABLE');
+    const err = await store.check().catch((e: unknown) => e as DatactlError);
+    expect(err?.code).toBe('E_STORE_UNAVAILABLE');
+    expect(err?.message).toMatch(/check failed: .*HTTP 404/);
+    await store.close();
+  });
+
+  it('says access was denied, and what to check, for credentials the store does not take (a HEAD has no error body to name it)', async () => {
+    const store = storeOn(server(), { accessKeyId: 'NOTAKEY', secretAccessKey: 'not-the-secret', maxAttempts: 1 });
+    const err = await store.check().catch((e: unknown) => e as DatactlError);
+    expect(err?.code).toBe('E_STORE_UNAVAILABLE');
+    expect(err?.message).toMatch(/: check failed: (.* \()?HTTP 403\)?: access denied: check the credentials \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE\)/);
+    expect(err?.message).not.toContain('not-the-secret');
     await store.close();
   });
 }
