@@ -8,6 +8,16 @@ export const repoParam = (params: unknown) => parseRepoName((params as Dict).rep
 export const branchParam = (params: unknown) => parseBranchName((params as Dict).branch);
 export const refParam = (params: unknown) => stringField(params as Dict, 'ref');
 
+/**
+ * Refuse a body of another media type than the endpoint reads. fastify parses text/plain into a
+ * string, which an upload or commit handler would otherwise take for its stream or object.
+ */
+export function requireMediaType(headers: { 'content-type'?: string }, ...accepted: string[]): void {
+  const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (accepted.includes(type)) return;
+  throw fail('E_BAD_REQUEST', `${type === '' ? 'no Content-Type' : `Content-Type "${type}"`}: this endpoint takes ${accepted.join(' or ')}`, { contentType: type });
+}
+
 export function stringField(obj: Dict | undefined, name: string): string {
   const v = obj?.[name];
   if (typeof v !== 'string' || v === '') throw fail('E_BAD_REQUEST', `"${name}" is required and must be a non-empty string`);

@@ -5,7 +5,7 @@ import type { EngineContext } from '../../src/ops/context.js';
 import type { ChunkHash } from '../../src/types.js';
 import { BufferPool } from '../../src/util/buffer-pool.js';
 import { frameStream, type Frame } from '../../src/wire/frames.js';
-import { hashList, repoParam } from '../params.js';
+import { hashList, repoParam, requireMediaType } from '../params.js';
 import { sendPieces } from '../send-pieces.js';
 
 /** Per upload request; the client splits larger uploads. */
@@ -43,6 +43,7 @@ export function chunkRoutes(app: FastifyInstance, ctx: EngineContext): void {
     scope.post('/v1/repos/:repo/chunks', async (req) => {
       const declared = Number(req.headers['content-length'] ?? 0);
       const repo = repoParam(req.params);
+      requireMediaType(req.headers, 'application/octet-stream');
       if (declared > CHUNK_UPLOAD_LIMIT) {
         req.raw.resume(); // drain rather than reset, so the client reads the 413
         throw fail('E_PAYLOAD_TOO_LARGE', `upload of ${declared} bytes exceeds ${CHUNK_UPLOAD_LIMIT}; send fewer chunks per request`);

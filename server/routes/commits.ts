@@ -8,7 +8,7 @@ import { commitLog, inspectCommit } from '../../src/ops/log.js';
 import type { RepoName } from '../../src/types.js';
 import { parseChangeArray, parseCommitHeader, parseCommitStream } from '../commit-body.js';
 import { discardRest, ndjsonLines, type LineLimits } from '../ndjson.js';
-import { optionalString, pageQuery, pathQuery, refParam, repoParam, stringField } from '../params.js';
+import { optionalString, pageQuery, pathQuery, refParam, repoParam, requireMediaType, stringField } from '../params.js';
 import { commitView } from '../views.js';
 
 /**
@@ -44,6 +44,7 @@ export function commitRoutes(app: FastifyInstance, ctx: EngineContext): void {
     scope.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
     scope.post('/v1/repos/:repo/commits', { bodyLimit: COMMIT_BODY_LIMIT }, async (req, reply) => {
       const repo = repoParam(req.params);
+      requireMediaType(req.headers, 'application/json', 'application/x-ndjson');
       const result = isNdjson(req) ? await commitFromStream(ctx, repo, req) : await commitChanges(ctx, commitFromJson(repo, req.body));
       return reply.status(result.created ? 201 : 200).send({ created: result.created, commit: result.commit && commitView(repo, result.commit) });
     });

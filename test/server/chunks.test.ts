@@ -106,6 +106,20 @@ describe('chunk negotiation', () => {
     expect(await packFiles()).toEqual(before);
   });
 
+  it('refuses a body of another media type with 400 naming it, storing nothing', async () => {
+    const good = chunk('sent as text');
+    const before = await packFiles();
+    const res = await api(server.url, 'POST', '/v1/repos/alpha/chunks', frames([good]), { 'content-type': 'text/plain' });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatchObject({ code: 'E_BAD_REQUEST', message: 'Content-Type "text/plain": this endpoint takes application/octet-stream' });
+    expect(await missing('alpha', [good.hash])).toEqual([good.hash]);
+    expect(await packFiles()).toEqual(before);
+    // A commit likewise takes JSON or NDJSON only.
+    const commit = await api(server.url, 'POST', '/v1/repos/alpha/commits', JSON.stringify({ branch: 'main', changes: [] }), { 'content-type': 'text/plain' });
+    expect(commit.status).toBe(400);
+    expect(commit.json.error.message).toBe('Content-Type "text/plain": this endpoint takes application/json or application/x-ndjson');
+  });
+
   it('stores chunks that arrive split across many network reads byte for byte', async () => {
     const big = seededBytes(21, 3 * 1024 * 1024 + 5);
     const c = [chunk('before the big one'), { hash: blake3Hex(big), bytes: big }, chunk('after it')];
