@@ -93,6 +93,24 @@ function summaryOf(c: Change): CommitHookChange {
   return c.op === 'put' ? { op: c.op, path: c.path, size: c.manifest.size, hash: c.manifest.hash } : { op: c.op, path: c.path };
 }
 
+/**
+ * A manifest's chunk sizes must be the stored chunks' lengths: the file's bytes are read back by
+ * them, so a wrong size would serve fewer or other bytes than the manifest (and its Content-Length)
+ * promise, which only a client that re-hashes would notice.
+ */
+function checkChunkLengths(puts: readonly StagedPut[], stored: ReadonlyMap<ChunkHash, number>): void {
+  if (stored.size === 0) return;
+  for (const put of puts) {
+    for (const [hash, size] of put.manifest.chunks) {
+      const length = stored.get(hash);
+      if (length === undefined || length === size) continue;
+      throw fail('E_INVALID_MANIFEST', `manifest for ${put.path}: chunk ${hash} is ${length} bytes in the store, not ${size}`, {
+        path: put.path, chunk: hash, size, storedLength: length,
+      });
+    }
+  }
+}
+
 const MISSING_REPORT_LIMIT = 100;
 /** Distinct missing chunks counted exactly up to here; a body of junk cannot grow the set further. */
 const MISSING_COUNT_LIMIT = 100_000;
@@ -115,9 +133,16 @@ class MissingChunks {
       hashes = hashes.filter((_, i) => present[i] === undefined);
       present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
     }
+    const stored = new Map<ChunkHash, number>();
     hashes.forEach((h, i) => {
-      if (present[i] === undefined && this.hashes.size < MISSING_COUNT_LIMIT) this.hashes.add(h);
+      const value = present[i];
+      if (value === undefined) {
+        if (this.hashes.size < MISSING_COUNT_LIMIT) this.hashes.add(h);
+      } else if (value !== '') {
+        stored.set(h, Number(value)); // presence recorded before lengths were ('') is not checked
+      }
     });
+    checkChunkLengths(puts, stored);
   }
 
   any(): boolean {

@@ -41,6 +41,8 @@ export class ChunkIngest {
   private staged: StagedChunk[] = [];
   private stagedBytes = 0;
   private readonly seen = new Set<ChunkHash>();
+  /** Each seen chunk's length, recorded with the repo's presence (a commit checks manifests by it). */
+  private readonly lengths = new Map<ChunkHash, number>();
   readonly stats: IngestStats = { received: 0, stored: 0, storedBytes: 0, deduplicated: 0 };
 
   constructor(
@@ -88,6 +90,7 @@ export class ChunkIngest {
       return undefined;
     }
     this.seen.add(hash);
+    this.lengths.set(hash, length);
     this.staged.push({ hash, parts, length, verified });
     this.stagedBytes += length;
     return this.stagedBytes >= STAGE_BYTES || this.staged.length >= STAGE_CHUNKS ? this.drain() : undefined;
@@ -120,7 +123,7 @@ export class ChunkIngest {
     }
     const ops: MetaOp[] = [];
     for (const [hash, loc] of this.writer.locations()) ops.push({ type: 'put', key: keys.chunk(hash), value: encodeLocation(loc) });
-    for (const hash of this.seen) ops.push({ type: 'put', key: keys.repoChunk(this.repo, hash), value: '' });
+    for (const [hash, length] of this.lengths) ops.push({ type: 'put', key: keys.repoChunk(this.repo, hash), value: String(length) });
     const durable = (async () => {
       await this.writer.publish();
       await this.meta.batch(ops, { sync: false });

@@ -106,6 +106,26 @@ describe('commits', () => {
   });
 });
 
+describe('manifests against the stored chunks', () => {
+  it("refuses chunk sizes that are not the stored chunks' lengths, which would serve other bytes than promised", async () => {
+    const { manifest, chunks } = chunkBytes(Buffer.from('hello'));
+    expect((await uploadChunks(server.url, 'ds', chunks)).status).toBe(200);
+    const hash = manifest.chunks[0]![0];
+    for (const size of [3, 9]) {
+      const res = await api(server.url, 'POST', '/v1/repos/ds/commits', {
+        branch: 'lengths', message: 'm', author: 'test',
+        changes: [{ op: 'put', path: '/h.txt', manifest: { ...manifest, size, chunks: [[hash, size]] } }],
+      });
+      expect(res.status).toBe(422);
+      expect(res.json.error).toMatchObject({ code: 'E_INVALID_MANIFEST', message: `manifest for /h.txt: chunk ${hash} is 5 bytes in the store, not ${size}` });
+    }
+    expect((await get('/v1/repos/ds/branches/lengths')).status).toBe(404);
+    // The true length commits.
+    const ok = await api(server.url, 'POST', '/v1/repos/ds/commits', { branch: 'lengths', message: 'm', author: 'test', changes: [{ op: 'put', path: '/h.txt', manifest }] });
+    expect(ok.status).toBe(201);
+  });
+});
+
 describe('manifests a tree entry implies', () => {
   const stored = async (m: Manifest) => (await server.engine.meta.get(keys.manifest(manifestId(m)))) !== undefined;
 
