@@ -12,7 +12,7 @@
  */
 import type { CommitEventPayload } from '../../src/webhooks/payload.js';
 import { fail } from '../../src/errors.js';
-import { formatPinDocument, parsePinDocument, pinAt, pinsCommit, samePin, setPin, type Pin } from '../../src/objects/pin-file.js';
+import { formatPinDocument, isSafePinFilePath, parsePinDocument, pinAt, pinsCommit, samePin, setPin, type Pin } from '../../src/objects/pin-file.js';
 import { isHex64, parseBranchName, parseRepoName } from '../../src/types.js';
 import { KeyedLock } from '../../src/util/keyed-lock.js';
 import { CodeRepo } from './code-repo.js';
@@ -164,11 +164,8 @@ export function isGitBranchName(name: unknown): name is string {
   );
 }
 
-export function isSafeRelativePath(path: unknown): path is string {
-  if (typeof path !== 'string' || path === '' || path.startsWith('/') || path.includes('\\') || path.includes('\0')) return false;
-  const parts = path.split('/');
-  return parts.every((p) => p !== '' && p !== '.' && p !== '..') && parts[0] !== '.git';
-}
+/** The server's rule for pin file paths (src/objects/pin-file.ts), so both refuse the same targets. */
+export const isSafeRelativePath = isSafePinFilePath;
 
 /** A short randomized pause before retrying, so two racing bumpers do not stay in lock step. */
 function backoff(attempt: number): Promise<void> {

@@ -75,3 +75,15 @@ export function samePin(entry: PinEntry | undefined, pin: Pin): boolean {
 export function pinsCommit(entry: PinEntry): entry is PinEntry & { commit: string } {
   return isHex64(entry.commit);
 }
+
+/**
+ * Where a pin file may live in a code repo: a relative path of at most 1024 characters, without
+ * empty, "." or ".." segments, backslashes or control characters, and under no ".git" directory
+ * at any depth, in any case (git itself refuses to track such paths). The server checks webhook
+ * targets and the pin bumper its config by this one rule.
+ */
+export function isSafePinFilePath(path: unknown): path is string {
+  // eslint-disable-next-line no-control-regex
+  if (typeof path !== 'string' || path === '' || path.length > 1024 || path.startsWith('/') || path.includes('\\') || /[\x00-\x1f\x7f]/.test(path)) return false;
+  return path.split('/').every((p) => p !== '' && p !== '.' && p !== '..' && p.toLowerCase() !== '.git');
+}

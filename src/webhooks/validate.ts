@@ -3,6 +3,7 @@
  * E_INVALID_WEBHOOK (400) naming the field and what was wrong; URLs in messages are redacted.
  */
 import { fail } from '../errors.js';
+import { isSafePinFilePath } from '../objects/pin-file.js';
 import { parseBranchGlob } from './glob.js';
 import { EVENT_TYPES, type EventType } from './payload.js';
 import { redactCredentials } from './redact.js';
@@ -149,6 +150,10 @@ function parseGitUrl(value: unknown): string {
     throw invalid('git.url', `invalid git url ${JSON.stringify(redactCredentials(value))}: scheme must be https, http, ssh, git or file`);
   }
   if (value.startsWith('-')) throw invalid('git.url', '"git.url" must not start with "-"');
+  // git's <transport>::<address> form runs a remote helper (ext:: runs a command): never a pin target.
+  if (/^[a-z][a-z0-9+.-]*::/i.test(value)) {
+    throw invalid('git.url', `invalid git url ${JSON.stringify(redactCredentials(value))}: remote-helper transports ("ext::", "fd::") are not allowed`);
+  }
   return value;
 }
 
@@ -160,11 +165,10 @@ function parseGitBranch(value: unknown): string {
 }
 
 function parsePinFile(value: unknown): string {
-  const bad = typeof value !== 'string' || value === '' || value.length > 1024 || value.startsWith('/') || value.includes('\\') || /[\x00-\x1f\x7f]/.test(value);
-  if (bad || (value as string).split('/').some((s) => s === '' || s === '.' || s === '..')) {
-    throw invalid('git.pinFile', `invalid pin file ${JSON.stringify(value)}: expected a relative path inside the code repo, like "configuration/data.json"`);
+  if (!isSafePinFilePath(value)) {
+    throw invalid('git.pinFile', `invalid pin file ${JSON.stringify(value)}: expected a relative path inside the code repo, like "configuration/data.json", not under .git`);
   }
-  return value as string;
+  return value;
 }
 
 function parsePinKey(value: unknown): string {

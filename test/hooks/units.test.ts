@@ -73,7 +73,7 @@ describe('pin targets', () => {
   it.each(['main', 'release/v1', 'feature-x_2'])('accepts the branch %j', (b) => expect(isGitBranchName(b)).toBe(true));
   it.each(['', '-x', 'a..b', 'a b', 'x.lock', '/x', 'x/', 'a/.hidden', 'a//b', 'x.'])('rejects the branch %j', (b) => expect(isGitBranchName(b)).toBe(false));
   it.each(['data.json', 'configuration/data.json'])('accepts the pin file %j', (p) => expect(isSafeRelativePath(p)).toBe(true));
-  it.each(['', '/etc/passwd', '../x', 'a/../../x', './x', '.git/config', 'a//b', 'a\\b'])('rejects the pin file %j', (p) => expect(isSafeRelativePath(p)).toBe(false));
+  it.each(['', '/etc/passwd', '../x', 'a/../../x', './x', '.git/config', 'sub/.git/x.json', '.GIT/config', 'a//b', 'a\\b', 'a\nb'])('rejects the pin file %j', (p) => expect(isSafeRelativePath(p)).toBe(false));
 });
 
 describe('receiver config', () => {

@@ -58,6 +58,11 @@ describe('webhook subscriptions', () => {
       [{ url: 'http://x.test/', active: 'yes' }, /"active" must be true or false/],
       [{ type: 'git', git: { url: 'https://t:x@git.test/r.git', branch: 'main', pinFile: 'data.json' } }, /"git.key" is required/],
       [{ type: 'git', git: { url: 'https://git.test/r.git', branch: 'main', pinFile: '../data.json', key: 'k' } }, /invalid pin file "..\/data.json"/],
+      // Paths git refuses to track, and remote helpers (ext:: runs a command): the bumper would fail every delivery.
+      [{ type: 'git', git: { url: 'https://git.test/r.git', branch: 'main', pinFile: '.git/config', key: 'k' } }, /invalid pin file "\.git\/config": .*not under \.git/],
+      [{ type: 'git', git: { url: 'https://git.test/r.git', branch: 'main', pinFile: 'sub/.GIT/x.json', key: 'k' } }, /invalid pin file "sub\/\.GIT\/x\.json"/],
+      [{ type: 'git', git: { url: 'ext::sh -c touch% /tmp/pwned', branch: 'main', pinFile: 'd.json', key: 'k' } }, /"git.url" must be a non-empty git remote URL|remote-helper transports/],
+      [{ type: 'git', git: { url: 'ext::/tmp/evil.sh', branch: 'main', pinFile: 'd.json', key: 'k' } }, /invalid git url "ext::\/tmp\/evil\.sh": remote-helper transports \("ext::", "fd::"\) are not allowed/],
       [{ type: 'git', git: { url: 'https://git.test/r.git', branch: 'main', pinFile: 'd.json', key: 'k' }, events: ['branch.created'] }, /a git target receives only "commit" events/],
       [{ type: 'smtp' }, /invalid target type "smtp"/],
     ];
