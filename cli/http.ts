@@ -109,6 +109,20 @@ export async function errorFromResponse(res: Response, what: string): Promise<Da
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A server URL the client can talk to, or E_BAD_REQUEST saying what one looks like (not "Invalid URL" later). */
+function checkServerUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw fail('E_BAD_REQUEST', `invalid server URL ${JSON.stringify(value)}: expected http://HOST:PORT or https://HOST (--server or DATACTL_URL)`, { server: value });
+  }
+  return value;
+}
+
 export class Transport {
   readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
@@ -116,7 +130,7 @@ export class Transport {
   private readonly retryDelayMs: number;
 
   constructor(options: TransportOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = checkServerUrl(options.baseUrl).replace(/\/+$/, '');
     this.fetchImpl = options.fetch ?? (nodeFetch as unknown as typeof fetch);
     this.attempts = Math.max(1, options.attempts ?? 3);
     this.retryDelayMs = options.retryDelayMs ?? 100;

@@ -48,6 +48,14 @@ describe.skipIf(!built)('the datactl binary', () => {
     expect((await runCli(['put', 'file', 'r@main:/x'])).code).toBe(2); // no -f
   });
 
+  it('exits 2 for a server URL it cannot use, saying what one looks like', async () => {
+    for (const server of ['not a url', 'ftp://files.test/x']) {
+      const r = await runCli(['--server', server, 'repo', 'list']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`datactl: invalid server URL ${JSON.stringify(server)}: expected http://HOST:PORT or https://HOST (--server or DATACTL_URL)\n`);
+    }
+  });
+
   it('exits 6 when the server cannot be reached, naming the URL', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     const r = await runCli(['repo', 'list'], { env: { DATACTL_URL: url } });
