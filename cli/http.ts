@@ -102,7 +102,10 @@ export async function errorFromResponse(res: Response, what: string): Promise<Da
   }
   const e = body.error ?? {};
   const code: ErrorCode = isErrorCode(e.code) ? e.code : (STATUS_FALLBACK[res.status] ?? 'E_INTERNAL');
-  const message = typeof e.message === 'string' && e.message ? e.message : `server answered HTTP ${res.status} to ${what}`;
+  // Every datactl error carries a code: an answer without one came from something else (a proxy,
+  // another service on that port), and a bare "HTTP 404" would read as "not found".
+  const foreign = isErrorCode(e.code) ? '' : ' (no datactl error in the answer: is this URL a datactl server, reached directly?)';
+  const message = typeof e.message === 'string' && e.message ? e.message : `server answered HTTP ${res.status} to ${what}${foreign}`;
   const details = e.details && typeof e.details === 'object' ? (e.details as Record<string, unknown>) : undefined;
   return new DatactlError(code, message, { ...details, status: res.status });
 }

@@ -99,7 +99,7 @@ describe('error responses', () => {
   it('fall back to the HTTP status when the body is not a datactl error', async () => {
     const e = await errorFromResponse(new Response('<html>bad gateway</html>', { status: 404 }), 'GET /x');
     expect(e.code).toBe('E_NOT_FOUND');
-    expect(e.message).toBe('server answered HTTP 404 to GET /x');
+    expect(e.message).toBe('server answered HTTP 404 to GET /x (no datactl error in the answer: is this URL a datactl server, reached directly?)');
     expect((await errorFromResponse(new Response('', { status: 502 }), 'GET /x')).code).toBe('E_INTERNAL');
   });
 });
