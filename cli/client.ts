@@ -283,6 +283,18 @@ function commitPath(repo: string, ref: string): string {
  * Iterate every item of a paged listing, following `nextCursor` until it is null or `max`
  * items were produced: `paginate((page) => client.listRepos(page), (p) => p.repos)`.
  */
+/**
+ * The first `limit` items (all of them without a limit) and whether there were more: one item past
+ * the limit is read to know, so a cut listing can say so instead of passing for the whole.
+ */
+export async function upTo<T>(items: (max: number | undefined) => AsyncIterable<T>, limit: number | undefined): Promise<{ items: T[]; truncated: boolean }> {
+  const out: T[] = [];
+  for await (const item of items(limit === undefined ? undefined : limit + 1)) out.push(item);
+  const truncated = limit !== undefined && out.length > limit;
+  if (truncated) out.length = limit;
+  return { items: out, truncated };
+}
+
 export async function* paginate<P extends Page, T>(
   fetchPage: (page: PageOptions) => Promise<P>,
   items: (page: P) => T[],

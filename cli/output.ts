@@ -86,6 +86,11 @@ export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]
 }
 
 /** Render `key: value` pairs with aligned values (for inspect commands). */
+/** Said under a listing --limit cut short, so it does not pass for the whole. */
+export function moreNote(truncated: boolean | undefined, what: string): string {
+  return truncated ? `\n(more ${what} than --limit shows)` : '';
+}
+
 export function formatFields(fields: ReadonlyArray<[string, string]>): string {
   const width = Math.max(...fields.map(([k]) => k.length)) + 1;
   return fields.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');

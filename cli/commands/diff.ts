@@ -4,7 +4,7 @@ import { fail } from '../../src/errors.js';
 import { parseRepoPath } from '../../src/types.js';
 import type { Change } from '../api-types.js';
 import { formatSchemaChange } from '../format-parquet.js';
-import { formatTable, sizeCell } from '../output.js';
+import { formatTable, moreNote, sizeCell } from '../output.js';
 import { parseRefSpec } from '../refspec.js';
 import { context, positiveInt } from './context.js';
 
@@ -25,7 +25,7 @@ export function registerDiff(program: Command): void {
       if (from.repo !== to.repo) throw fail('E_BAD_REQUEST', `diff compares two refs of one repo, got ${from.repo} and ${to.repo}`);
       const path = parseRepoPath(opts.path);
       const client = await ctx.client();
-      const { paginate } = await import('../client.js');
+      const { paginate, upTo } = await import('../client.js');
       const ids = { from: '', to: '' };
       const fetchPage = async (p: { limit?: number; cursor?: string }) => {
         // Pin later pages to the commits the first page resolved.
@@ -33,9 +33,9 @@ export function registerDiff(program: Command): void {
         Object.assign(ids, { from: page.from, to: page.to });
         return page;
       };
-      const changes: Change[] = [];
-      for await (const c of paginate(fetchPage, (p) => p.changes, { max: opts.limit })) changes.push(c);
-      ctx.out.result({ ...ids, changes }, () => (changes.length === 0 ? 'no changes' : formatChanges(changes)));
+      const { items: changes, truncated } = await upTo((max) => paginate(fetchPage, (p) => p.changes, { max }), opts.limit);
+      ctx.out.result({ ...ids, changes, ...(truncated ? { truncated } : {}) }, () =>
+        changes.length === 0 ? 'no changes' : formatChanges(changes) + moreNote(truncated, 'changes'));
     });
 }
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DatactlError } from '../../src/errors.js';
 import type { Commit, Entry } from '../api-types.js';
 import type { DatactlClient } from '../client.js';
-import { formatTable, shortId, sizeCell, timeCell } from '../output.js';
+import { formatTable, moreNote, shortId, sizeCell, timeCell } from '../output.js';
 import { parseRefSpec, type RefSpec } from '../refspec.js';
 import { context, positiveInt } from './context.js';
 
@@ -19,7 +19,7 @@ export function registerList(program: Command): void {
       const ctx = context(cmd);
       const spec = parseRefSpec(specArg);
       const listing = await listEntries(await ctx.client(), spec, opts.limit);
-      ctx.out.result(listing, () => formatEntries(listing.entries));
+      ctx.out.result(listing, () => formatEntries(listing.entries) + moreNote(listing.truncated, 'entries'));
     });
 
   list
@@ -31,12 +31,9 @@ export function registerList(program: Command): void {
       const ctx = context(cmd);
       const { repo, ref } = parseRefSpec(specArg, 'forbid');
       const client = await ctx.client();
-      const { paginate } = await import('../client.js');
-      const commits: Commit[] = [];
-      for await (const c of paginate((p) => client.listCommits(repo, { ...p, ref }), (p) => p.commits, { max: opts.limit })) {
-        commits.push(c);
-      }
-      ctx.out.result({ commits }, () => formatCommits(commits));
+      const { paginate, upTo } = await import('../client.js');
+      const { items: commits, truncated } = await upTo((max) => paginate((p) => client.listCommits(repo, { ...p, ref }), (p) => p.commits, { max }), opts.limit);
+      ctx.out.result({ commits, ...(truncated ? { truncated } : {}) }, () => formatCommits(commits) + moreNote(truncated, 'commits'));
     });
 }
 
@@ -44,27 +41,29 @@ interface Listing {
   commit: string;
   path: string;
   entries: Entry[];
+  /** Present (true) when --limit cut the listing short. */
+  truncated?: true;
 }
+
 
 /** Page through a directory; a path naming a file lists just that file. */
 async function listEntries(client: DatactlClient, spec: RefSpec, limit: number | undefined): Promise<Listing> {
-  const { paginate } = await import('../client.js');
+  const { paginate, upTo } = await import('../client.js');
   const path = spec.path ?? '/';
   let commit = '';
-  const entries: Entry[] = [];
   try {
     const fetchPage = async (p: { limit?: number; cursor?: string }) => {
       const page = await client.listTree(spec.repo, commit || spec.ref, { ...p, path });
       commit = page.commit; // later pages read the same commit even if the branch moves
       return page;
     };
-    for await (const e of paginate(fetchPage, (p) => p.entries, { max: limit })) entries.push(e);
+    const { items: entries, truncated } = await upTo((max) => paginate(fetchPage, (p) => p.entries, { max }), limit);
+    return { commit, path, entries, ...(truncated ? { truncated } : {}) };
   } catch (err) {
     if (!(err instanceof DatactlError && err.code === 'E_NOT_A_DIRECTORY')) throw err;
     const stat = await client.stat(spec.repo, spec.ref, path);
     return { commit: stat.commit, path, entries: [stat.entry] };
   }
-  return { commit, path, entries };
 }
 
 function formatEntries(entries: Entry[]): string {
