@@ -65,6 +65,9 @@ export function parseRepoPath(value: unknown): RepoPath {
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(value)) throw bad('control characters (including NUL) are not allowed');
   if (value.includes('\\')) throw bad('backslashes are not allowed; use "/" as the separator');
+  // Bytes that were not UTF-8 arrive as U+FFFD (or lone surrogates from JSON escapes): different
+  // names would collapse into one path.
+  if (NOT_UNICODE.test(value)) throw bad('not valid Unicode (U+FFFD or a lone surrogate: a name that was not UTF-8?)');
   let p = value.startsWith('/') ? value : `/${value}`;
   if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
   if (p === '/') return p as RepoPath;
@@ -87,7 +90,8 @@ export function isPlainName(name: string): boolean {
 }
 
 // eslint-disable-next-line no-control-regex
-const PLAIN_NAME = /^[^\x00-\x1f\x7f\\]+$/;
+const PLAIN_NAME = /^[^\x00-\x1f\x7f\\\ufffd]+$/;
+const NOT_UNICODE = /\ufffd|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Split `/a/b/c` into `['a','b','c']`; `/` gives `[]`. */
 export function pathSegments(path: RepoPath): string[] {

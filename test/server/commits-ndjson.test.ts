@@ -96,6 +96,8 @@ describe('NDJSON commits', () => {
       ['malformed JSON', () => '{"op": "put", "path": ', 400, 'E_BAD_REQUEST', /not valid JSON/],
       ['an unknown op', () => ({ op: 'move', path: '/x' }), 400, 'E_BAD_REQUEST', /change\.op must be "put" or "delete"/],
       ['a bad path', () => ({ op: 'delete', path: '/a/../b' }), 400, 'E_INVALID_PATH', /invalid path/],
+      // Bytes \xff\xfe in the body decode to U+FFFD, as these do.
+      ['a path that was not UTF-8', () => ({ op: 'delete', path: '/a/\ufffd\ufffd' }), 400, 'E_INVALID_PATH', /not valid Unicode/],
       ['a manifest whose sizes do not add up', () => ({ op: 'put', path: '/bad', manifest: { ...manifestOf(good[0]!), size: 999 } }), 422, 'E_INVALID_MANIFEST', /manifest for \/bad: chunk sizes add up to/],
     ];
     it.each(badLines)('%s: %i %s naming the line, head unchanged', async (_what, bad, status, code, message) => {

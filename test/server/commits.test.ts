@@ -90,6 +90,9 @@ describe('commits', () => {
     ['/a//b', 'E_INVALID_PATH'],
     ['/a/\u0000b', 'E_INVALID_PATH'],
     ['/./a', 'E_INVALID_PATH'],
+    // Names that were not UTF-8 (decoded to U+FFFD) or lone surrogates: distinct names would collapse.
+    ['/a/\ufffd\ufffd', 'E_INVALID_PATH'],
+    ['/a/x\ud800', 'E_INVALID_PATH'],
   ])('rejects the path %j with 400 %s', async (path, code) => {
     const { manifest, chunks } = chunkBytes(Buffer.from('p'));
     await uploadChunks(server.url, 'ds', chunks);
