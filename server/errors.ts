@@ -6,6 +6,8 @@ export function toDatactlError(err: unknown): DatactlError {
   if (err instanceof DatactlError) return err;
   const e = err as Partial<FastifyError> & { message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new DatactlError('E_PAYLOAD_TOO_LARGE', 'request body is larger than this endpoint accepts');
+  // Node's request stream when the client disconnects mid-body: the client's doing, not a server fault.
+  if (e.code === 'ECONNRESET' && e.message === 'aborted') return new DatactlError('E_TRUNCATED_UPLOAD', 'the client went away before the request body ended');
   if (e.validation) return new DatactlError('E_BAD_REQUEST', `invalid request: ${e.message ?? 'validation failed'}`);
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new DatactlError('E_BAD_REQUEST', e.message ?? 'bad request', { fastifyCode: e.code });
