@@ -75,7 +75,7 @@ export interface Column<T> {
 
 /** Render rows as an aligned table: upper-case headers, two spaces between columns. */
 export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
-  const cells = rows.map((row) => columns.map((c) => c.value(row)));
+  const cells = rows.map((row) => columns.map((c) => printable(c.value(row))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
   const line = (values: string[]) =>
     values
@@ -85,15 +85,29 @@ export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
 }
 
-/** Render `key: value` pairs with aligned values (for inspect commands). */
 /** Said under a listing --limit cut short, so it does not pass for the whole. */
 export function moreNote(truncated: boolean | undefined, what: string): string {
   return truncated ? `\n(more ${what} than --limit shows)` : '';
 }
 
+/** Render `key: value` pairs with aligned values (for inspect commands). */
 export function formatFields(fields: ReadonlyArray<[string, string]>): string {
   const width = Math.max(...fields.map(([k]) => k.length)) + 1;
-  return fields.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+  return fields.map(([k, v]) => `${`${k}:`.padEnd(width)} ${printable(v, true)}`).join('\n');
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL_OR_NEWLINE = /[\x00-\x1f\x7f-\x9f]/g;
+
+/**
+ * Stored text (commit messages, authors, webhook errors) shown, not obeyed: an escape sequence in
+ * a commit message must not recolour, move or clear the terminal of whoever inspects it. Control
+ * characters become `\xNN`; tabs stay, and newlines too where the layout allows them.
+ */
+export function printable(text: string, keepNewlines = false): string {
+  return text.replace(keepNewlines ? CONTROL : CONTROL_OR_NEWLINE, (c) => (c === '\t' ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 export const shortId = (id: string | null | undefined, n = 12): string => (id ? id.slice(0, n) : '-');

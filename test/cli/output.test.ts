@@ -37,6 +37,15 @@ describe('formatFields', () => {
   });
 });
 
+describe('stored text in human output', () => {
+  it('shows control characters instead of sending them to the terminal', () => {
+    const message = 'fix \x1b[2J\x1b[31mred\x1b[0m\x07\nsecond line';
+    expect(formatFields([['Message', message]])).toBe('Message: fix \\x1b[2J\\x1b[31mred\\x1b[0m\\x07\nsecond line');
+    expect(formatTable([{ m: message }], [{ header: 'MESSAGE', value: (r) => r.m }])).toBe('MESSAGE\nfix \\x1b[2J\\x1b[31mred\\x1b[0m\\x07\\x0asecond line');
+    expect(formatFields([['Author', 'José 😀\tx']])).toBe('Author: José 😀\tx');
+  });
+});
+
 describe('Output', () => {
   it('prints exactly one JSON value on stdout with --json', () => {
     const { output, out, err } = capture({ json: true });
