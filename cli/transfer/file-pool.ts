@@ -19,6 +19,7 @@ import { chunkFile, readSmallFiles, recycleBlock, type ChunkBlock, type ReadBatc
 import { scanTree, statFiles, type TreeScan } from './scan-tasks.js';
 import type { TaskRequest, WorkerNotice, WorkerReply } from './worker-protocol.js';
 import { writeSmallFiles, type WriteBatch, type WriteBatchResult } from './write-tasks.js';
+import { errnoText } from './errno.js';
 
 type ChunkedFile = { size: number };
 
@@ -237,7 +238,7 @@ function workerScript(): URL | undefined {
 function readError(path: string, err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' && e.code.startsWith('E') && !e.code.startsWith('E_')) {
-    return fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(path)}: ${e.code}`, { local: path });
+    return fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(path)}: ${errnoText(e)}`, { local: path });
   }
   return err as Error;
 }

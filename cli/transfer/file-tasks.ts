@@ -11,6 +11,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { FileChunker, type Chunk, type ChunkerParams } from '../../src/chunking/index.js';
 import { blake3Hex, EMPTY_HASH } from '../../src/hash/blake3.js';
 import type { ChunkHash } from '../../src/types.js';
+import { errnoText } from './errno.js';
 
 export interface SmallFileRequest {
   path: string;
@@ -55,7 +56,7 @@ export function readSmallFiles(files: readonly SmallFileRequest[], params: Chunk
     try {
       fd = openSync(f.path, 'r');
     } catch (err) {
-      results.push({ offset: at, size: 0, hash: EMPTY_HASH, error: describe(err) });
+      results.push({ offset: at, size: 0, hash: EMPTY_HASH, error: errnoText(err) });
       continue;
     }
     try {
@@ -71,7 +72,7 @@ export function readSmallFiles(files: readonly SmallFileRequest[], params: Chunk
         results.push({ offset: 0, own: copy.buffer, ...hashWhole(copy, params) });
       }
     } catch (err) {
-      results.push({ offset: at, size: 0, hash: EMPTY_HASH, error: describe(err) });
+      results.push({ offset: at, size: 0, hash: EMPTY_HASH, error: errnoText(err) });
     } finally {
       closeSync(fd);
     }
@@ -178,9 +179,4 @@ function describeChunks(chunks: readonly Chunk[], block: ArrayBuffer | undefined
     return { hash: c.hash, size: c.size, at: -1 };
   });
   return { chunks: described, spanning };
-}
-
-function describe(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return e.code ?? e.message ?? String(err);
 }

@@ -8,6 +8,7 @@ import { fail } from '../../src/errors.js';
 import { isPlainName, MAX_PATH_BYTES, parseRepoPath, type RepoPath } from '../../src/types.js';
 import { FileKind, scanTree, STAT_FIELDS, statFiles, type TreeScan } from './scan-tasks.js';
 import { FP_FIELDS, type Fingerprint, type PutIndex } from './stat-cache.js';
+import { errnoText } from './errno.js';
 
 export type SourceKind = 'file' | 'dir' | 'stdin';
 
@@ -243,7 +244,7 @@ export async function planSources(options: PlanOptions): Promise<FileList> {
       continue;
     }
     const [kind] = statFiles([local]);
-    if (kind === FileKind.Missing) throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(local)}: ENOENT`, { local });
+    if (kind === FileKind.Missing) throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(local)}: ${errnoText({ code: 'ENOENT' })}`, { local });
     if (kind === FileKind.Other) throw fail('E_BAD_REQUEST', `${JSON.stringify(local)} is not a regular file or directory`, { local });
     if (kind === FileKind.File) {
       addFile({ local, dest: destinationFor(options.dest, 'file', local, multiple), given: true });
@@ -276,7 +277,7 @@ export async function planSources(options: PlanOptions): Promise<FileList> {
       }
     } else {
       const { paths, stats, irregular, others } = await part.scan.catch((err: NodeJS.ErrnoException) => {
-        throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(part.local)}: ${err.message}`, { local: part.local });
+        throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(part.local)}: ${errnoText(err)}`, { local: part.local });
       });
       for (const rel of others) options.onSkip?.(`${part.local}/${rel}`, 'not a regular file');
       if (paths === '') continue;

@@ -421,8 +421,19 @@ describe('reading small files in a batch', () => {
     const ok = join(dir, 'ok');
     await writeFile(ok, 'fine');
     const batch = readSmallFiles([{ path: join(dir, 'missing'), size: 1 }, { path: ok, size: 4 }], smallChunks);
-    expect(batch.files[0]!.error).toBe('ENOENT');
+    expect(batch.files[0]!.error).toBe('no such file or directory (ENOENT)');
     expect(batch.files[1]!.hash).toBe(blake3Hex('fine'));
+  });
+
+  it('says in words why a file given on the command line cannot be read', async () => {
+    const locked = join(dir, 'locked.txt');
+    await writeFile(locked, 'secret');
+    const { chmod } = await import('node:fs/promises');
+    await chmod(locked, 0o000);
+    const missing = join(dir, 'nowhere.txt');
+    await expect(put(missing)).rejects.toThrow(`cannot read "${missing}": no such file or directory (ENOENT)`);
+    // root reads anything: the permission case needs an ordinary user.
+    if (process.getuid?.() !== 0) await expect(put(locked, { recursive: false })).rejects.toThrow(/cannot read ".*locked\.txt": permission denied \(EACCES\)/);
   });
 
   it('reads the next batch into a buffer given back, with none of the old bytes showing through', async () => {
