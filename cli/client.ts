@@ -174,6 +174,11 @@ export class DatactlClient {
   }
 
   // Chunks
+  /** Have the server re-hash its copies of these chunks; damaged ones are marked for repair by a re-put. */
+  checkChunks(repo: string, hashes: readonly string[]): Promise<{ checked: number; damaged: string[] }> {
+    return this.http.json({ method: 'POST', path: `${repoPath(repo)}/chunks/check`, json: { hashes }, idempotent: true });
+  }
+
   missingChunks(repo: string, hashes: readonly string[]): Promise<MissingChunksResult> {
     return this.http.json({ method: 'POST', path: `${repoPath(repo)}/chunks/missing`, json: { hashes }, idempotent: true });
   }

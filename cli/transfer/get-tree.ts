@@ -233,7 +233,7 @@ function assemble(batch: Batch, data: Map<string, Uint8Array>, fsync: boolean, s
 
 function writeError(p: Planned, error: NonNullable<WriteBatchResult['error']>): Error {
   if (error.code === 'corrupt') {
-    return fail('E_CORRUPT_OBJECT', `integrity check failed for ${p.entry.path}: ${error.message}`, { path: p.entry.path });
+    return fail('E_CORRUPT_OBJECT', `integrity check failed for ${p.entry.path}: ${error.message}`, { path: p.entry.path, ...(error.chunk ? { chunk: error.chunk } : {}) });
   }
   return Object.assign(new Error(error.message), { code: error.code });
 }

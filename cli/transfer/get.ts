@@ -14,6 +14,7 @@ import { parseRef } from '../refspec.js';
 import { downloadTree, type TreeDownloadTuning } from './get-tree.js';
 import { downloadFile } from './download.js';
 import { openFileSink, streamSink } from './sinks.js';
+import { explainDamage } from './damage.js';
 
 export interface GetFilesOptions extends TreeDownloadTuning {
   repo: string;
@@ -43,6 +44,14 @@ export interface GetFilesResult {
 }
 
 export async function getFiles(client: DatactlClient, options: GetFilesOptions): Promise<GetFilesResult> {
+  try {
+    return await getFilesUnchecked(client, options);
+  } catch (err) {
+    throw await explainDamage(client, options.repo, err);
+  }
+}
+
+async function getFilesUnchecked(client: DatactlClient, options: GetFilesOptions): Promise<GetFilesResult> {
   const repo = parseRepoName(options.repo);
   const ref = parseRef(options.ref ?? 'main');
   const path = parseRepoPath(options.path);

@@ -104,7 +104,7 @@ export class ContentVerifier {
       verified = this.held;
       this.held = [];
     }
-    if (actual !== hash) throw this.corrupt(`chunk ${this.index} hashes to ${actual}, expected ${hash}`);
+    if (actual !== hash) throw this.corrupt(`chunk ${this.index} hashes to ${actual}, expected ${hash}`, hash);
     if (verified.length > 0) this.onVerified?.(verified);
     this.index++;
     this.remaining = this.expected.chunks[this.index]?.[1] ?? 0;
@@ -116,10 +116,12 @@ export class ContentVerifier {
     if (this.index < this.expected.chunks.length && this.remaining === 0) this.completeChunk();
   }
 
-  private corrupt(why: string): DatactlError {
+  /** `chunk`: the chunk that failed its hash, when that is the failure (the server can check its copy). */
+  private corrupt(why: string, chunk?: string): DatactlError {
     return fail('E_CORRUPT_OBJECT', `integrity check failed for ${this.expected.path}: ${why}`, {
       path: this.expected.path,
       chunkIndex: this.index,
+      ...(chunk ? { chunk } : {}),
     });
   }
 }

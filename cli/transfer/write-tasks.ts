@@ -39,6 +39,8 @@ export interface WriteBatchResult {
     /** 'corrupt' when the bytes do not match the manifest, else the errno code if there is one. */
     code: string | undefined;
     message: string;
+    /** The chunk whose bytes did not match its hash, when that was the problem. */
+    chunk?: string;
   };
 }
 
@@ -64,7 +66,7 @@ export function writeSmallFiles(batch: WriteBatch): WriteBatchResult {
     const data = bytes.subarray(at, at + size);
     const count = batch.chunkCounts[i]!;
     const problem = verify(data, batch.hashes[i]!, batch.chunkHashes, batch.chunkSizes, chunk, count);
-    if (problem) return { written: i, error: { index: i, code: 'corrupt', message: problem } };
+    if (problem) return { written: i, error: { index: i, code: 'corrupt', ...problem } };
     at += size;
     chunk += count;
     try {
@@ -79,21 +81,21 @@ export function writeSmallFiles(batch: WriteBatch): WriteBatchResult {
   return { written: batch.paths.length };
 }
 
-/** Why `data` does not match its manifest, or undefined when it does. */
-function verify(data: Uint8Array, hash: string, chunkHashes: string[], chunkSizes: number[], first: number, count: number): string | undefined {
-  if (count === 0) return data.byteLength === 0 && hash === EMPTY_HASH ? undefined : `an empty chunk list cannot hash to ${hash}`;
+/** Why `data` does not match its manifest (and which chunk, if one failed its hash), or undefined when it does. */
+function verify(data: Uint8Array, hash: string, chunkHashes: string[], chunkSizes: number[], first: number, count: number): { message: string; chunk?: string } | undefined {
+  if (count === 0) return data.byteLength === 0 && hash === EMPTY_HASH ? undefined : { message: `an empty chunk list cannot hash to ${hash}` };
   let offset = 0;
   for (let c = first; c < first + count; c++) {
     const size = chunkSizes[c]!;
-    if (offset + size > data.byteLength) return `chunks add up to more than the file's ${data.byteLength} bytes`;
+    if (offset + size > data.byteLength) return { message: `chunks add up to more than the file's ${data.byteLength} bytes` };
     const actual = blake3Hex(data.subarray(offset, offset + size));
-    if (actual !== chunkHashes[c]) return `chunk ${c - first} hashes to ${actual}, expected ${chunkHashes[c]}`;
+    if (actual !== chunkHashes[c]) return { message: `chunk ${c - first} hashes to ${actual}, expected ${chunkHashes[c]}`, chunk: chunkHashes[c]! };
     offset += size;
   }
-  if (offset !== data.byteLength) return `got ${offset} of ${data.byteLength} bytes`;
+  if (offset !== data.byteLength) return { message: `got ${offset} of ${data.byteLength} bytes` };
   // A one-chunk file's content hash is its chunk's hash, just verified: no second pass.
   const actual = count === 1 ? chunkHashes[first]! : blake3Hex(data);
-  return actual === hash ? undefined : `content hashes to ${actual}, expected ${hash}`;
+  return actual === hash ? undefined : { message: `content hashes to ${actual}, expected ${hash}` };
 }
 
 /** Create `path` with `data`; false if it already exists. A failed write leaves no file behind. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { fail } from '../../src/errors.js';
+import { checkChunks } from '../../src/ops/chunk-check.js';
 import { missingChunks, readChunks, uploadChunks } from '../../src/ops/chunks.js';
 import type { EngineContext } from '../../src/ops/context.js';
 import type { ChunkHash } from '../../src/types.js';
@@ -19,6 +20,9 @@ export function chunkRoutes(app: FastifyInstance, ctx: EngineContext): void {
   app.post('/v1/repos/:repo/chunks/missing', { bodyLimit: HASH_LIST_LIMIT }, async (req) => {
     return { missing: await missingChunks(ctx, repoParam(req.params), hashList(req.body)) };
   });
+
+  // Re-hash the stored copies (a client found one damaged); damaged ones are marked for repair.
+  app.post('/v1/repos/:repo/chunks/check', { bodyLimit: HASH_LIST_LIMIT }, async (req) => checkChunks(ctx, repoParam(req.params), hashList(req.body)));
 
   // The buffers small frames are coalesced into, reused like the chunk reader's (send-pieces.ts).
   const framePieces = new BufferPool(FRAME_PIECE_BYTES, 8);

@@ -10,7 +10,7 @@ import { keys } from '../meta/keys.js';
 import type { MetaOp, MetaStore } from '../meta/meta-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { ChunkHash, RepoName } from '../types.js';
-import { encodeLocation } from './chunk-location.js';
+import { encodeLocation, isDamaged } from './chunk-location.js';
 import { checkChunk, PackWriter } from './pack-writer.js';
 import type { PendingUploads } from './pending-uploads.js';
 
@@ -147,7 +147,9 @@ export class ChunkIngest {
     this.staged = [];
     this.stagedBytes = 0;
     if (staged.length === 0) return;
-    const lookup = (hashes: readonly ChunkHash[]) => this.meta.getMany(hashes.map((h) => keys.chunk(h)));
+    // A chunk marked damaged counts as absent: this upload's verified bytes replace it.
+    const lookup = async (hashes: readonly ChunkHash[]) =>
+      (await this.meta.getMany(hashes.map((h) => keys.chunk(h)))).map((v) => (v === undefined || isDamaged(v) ? undefined : v));
     const hashes = staged.map((c) => c.hash);
     const pending = this.pending;
     let known = pending ? await pending.readIndex(hashes, lookup) : await lookup(hashes);

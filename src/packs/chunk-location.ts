@@ -11,7 +11,19 @@ export function encodeLocation(loc: ChunkLocation): string {
   return `${loc.pack} ${loc.offset} ${loc.length}`;
 }
 
+/**
+ * Prefix of an index entry whose stored bytes failed a check (ops/chunk-check.ts), followed by the
+ * entry it replaced. Reads refuse such a chunk; an upload of it stores a fresh copy and overwrites
+ * the entry, which repairs every commit naming it.
+ */
+export const DAMAGED = 'damaged ';
+
+export function isDamaged(value: string): boolean {
+  return value.startsWith(DAMAGED);
+}
+
 export function decodeLocation(value: string): ChunkLocation {
+  if (isDamaged(value)) throw fail('E_INTERNAL', 'a damaged chunk index entry was taken for a location');
   const [pack, offset, length] = value.split(' ');
   if (pack === undefined || offset === undefined || length === undefined) {
     throw fail('E_CORRUPT_OBJECT', `chunk index entry is malformed: ${JSON.stringify(value)}`);

@@ -17,7 +17,7 @@ import type { MetaStore } from '../meta/meta-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { ChunkHash } from '../types.js';
 import { BufferPool } from '../util/buffer-pool.js';
-import { decodeLocation, packKey, type ChunkLocation } from './chunk-location.js';
+import { decodeLocation, isDamaged, packKey, type ChunkLocation } from './chunk-location.js';
 
 // Runs of a few MiB: large enough to amortize a ranged read (an S3 GET), small enough that three
 // in flight per download keep the server well under its memory budget.
@@ -58,6 +58,11 @@ export class ChunkReader {
     const values = await this.meta.getMany(hashes.map(keys.chunk));
     return values.map((v, i) => {
       if (v === undefined) throw fail('E_OBJECT_NOT_FOUND', `chunk ${hashes[i]} is referenced but not in the chunk index`);
+      if (isDamaged(v)) {
+        throw fail('E_CORRUPT_OBJECT', `chunk ${hashes[i]} is damaged in the object store: put a file that holds it again to repair every commit that names it`, {
+          chunk: hashes[i],
+        });
+      }
       return decodeLocation(v);
     });
   }

@@ -10,11 +10,12 @@ import { fail } from '../errors.js';
 import { keys } from '../meta/keys.js';
 import type { MetaStore } from '../meta/meta-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { decodeLocation, packKey } from './chunk-location.js';
+import { decodeLocation, isDamaged, packKey } from './chunk-location.js';
 
 /** The first chunk index entry's pack id, or undefined when the index is empty. */
 async function firstIndexedPack(meta: MetaStore): Promise<string | undefined> {
-  for await (const [, value] of meta.entries({ ...keys.chunkRange(), limit: 1 })) return decodeLocation(value).pack;
+  // Entries marked damaged may name a pack that is gone: the first intact one decides.
+  for await (const [, value] of meta.entries(keys.chunkRange())) if (!isDamaged(value)) return decodeLocation(value).pack;
   return undefined;
 }
 

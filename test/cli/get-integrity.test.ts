@@ -113,18 +113,20 @@ describe('get of one large file', () => {
     expect(spelled.status).toBe(200);
     expect(Buffer.from(await spelled.arrayBuffer()).equals(bytes)).toBe(true);
 
-    const out = path.join(work, 'big-out.bin');
-    const r = await runCli(['--server', server.url, 'get', 'file', 'r@main:/big.bin', '-o', out, '--json']);
-    expect(r.code, r.stderr).toBe(EXIT.INTEGRITY);
-    expect(r.stderr).toMatch(/integrity check failed for \/big\.bin: chunk \d+ hashes to/);
-    expect(await readdir(work)).not.toContain('big-out.bin');
-
     // To stdout, which cannot take bytes back: only the chunks before the damaged one come out.
     const piped = await runCli(['--server', server.url, 'get', 'file', 'r@main:/big.bin']);
     expect(piped.code, piped.stderr).toBe(EXIT.INTEGRITY);
-    expect(piped.stderr).toMatch(/integrity check failed for \/big\.bin: chunk [1-9]\d* hashes to/);
+    expect(piped.stderr).toMatch(/integrity check failed for \/big\.bin: chunk [1-9]\d* hashes to .*; the server's copy of chunk [0-9a-f]{64} is damaged: it is marked so/);
     expect(piped.stdoutBytes.length).toBeGreaterThan(0);
     expect(piped.stdoutBytes.length).toBeLessThanOrEqual(1_500_010);
     expect(piped.stdoutBytes.equals(big.subarray(0, piped.stdoutBytes.length))).toBe(true);
+
+    // That get had the server check its copy, which is now marked damaged: a get to a file is
+    // refused by the server, saying how to repair it, and leaves nothing behind.
+    const out = path.join(work, 'big-out.bin');
+    const r = await runCli(['--server', server.url, 'get', 'file', 'r@main:/big.bin', '-o', out, '--json']);
+    expect(r.code, r.stderr).toBe(EXIT.INTEGRITY);
+    expect(r.stderr).toMatch(/^datactl: chunk [0-9a-f]{64} is damaged in the object store: put a file that holds it again to repair every commit that names it/);
+    expect(await readdir(work)).not.toContain('big-out.bin');
   });
 });
