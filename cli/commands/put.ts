@@ -11,6 +11,8 @@ interface PutOptions {
   recursive?: boolean;
   message?: string;
   author?: string;
+  /** false with --no-index. */
+  index?: boolean;
 }
 
 export function registerPut(program: Command): void {
@@ -24,6 +26,7 @@ export function registerPut(program: Command): void {
     .option('-r, --recursive', 'upload directories recursively')
     .option('-m, --message <msg>', 'commit message')
     .option('--author <name>', 'commit author (default: $DATACTL_AUTHOR or your user name)')
+    .option('--no-index', 'read every file (the put index otherwise skips files unchanged since the last put), and record nothing')
     .addHelpText(
       'after',
       `
@@ -48,6 +51,7 @@ Examples:
           recursive: opts.recursive === true,
           ...(opts.message !== undefined ? { message: opts.message } : {}),
           ...(opts.author !== undefined ? { author: opts.author } : {}),
+          ...(opts.index === false ? { index: false as const } : {}),
           progress: bar,
           onSkip: (local, why) => ctx.out.warn(`skipped ${local}: ${why}`),
         });

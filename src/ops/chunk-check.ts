@@ -3,19 +3,19 @@
  * repaired. Uploads are deduplicated by the chunk index, so a chunk whose stored bytes went bad (a
  * flipped bit in a pack, a lost pack) stayed bad however often the good bytes were put again, and
  * every new commit naming it was acknowledged unreadable. A damaged chunk's index entry is marked
- * (packs/chunk-location.ts: reads refuse it, an upload stores a fresh copy over it), and every
- * repo's presence record of it is dropped, so each repo's next put of those bytes sends them. The
- * fresh copy repairs every commit that names the chunk, old ones included.
+ * (packs/chunk-location.ts: reads refuse it, an upload stores a fresh copy over it), and so is every
+ * repo's presence record of it (the repo still reads it, but must send it again before a commit
+ * may name it). The fresh copy repairs every commit that names the chunk, in every repo.
  *
  * An upload to another repo that looked the chunk up just before the mark may still take it as
- * stored (its presence record then points at the damaged entry); checking again finds and drops it.
+ * stored (its presence record then says held); checking again finds the entry marked and marks it.
  */
 import { DatactlError, fail } from '../errors.js';
 import { blake3Hex } from '../hash/blake3.js';
 import { keys, keyTail } from '../meta/keys.js';
 import type { MetaOp } from '../meta/meta-store.js';
 import { requireRepo } from '../meta/records.js';
-import { DAMAGED, decodeLocation, isDamaged, packKey } from '../packs/chunk-location.js';
+import { DAMAGED, DAMAGED_PRESENCE, decodeLocation, isDamaged, packKey } from '../packs/chunk-location.js';
 import type { ChunkHash, RepoName } from '../types.js';
 import type { EngineContext } from './context.js';
 
@@ -35,7 +35,7 @@ export async function checkChunks(ctx: EngineContext, repo: RepoName, hashes: re
   await ctx.pending.settled(repo); // answered uploads of this repo are indexed before they are judged
   const unique = [...new Set(hashes)];
   const held = await ctx.meta.getMany(unique.map((h) => keys.repoChunk(repo, h)));
-  // Only chunks this repo holds: a check must not tell what other repos store.
+  // Only chunks this repo holds (marked damaged or not): a check must not tell what other repos store.
   const mine = unique.filter((_, i) => held[i] !== undefined);
   const entries = await ctx.meta.getMany(mine.map((h) => keys.chunk(h)));
   const damaged: Array<{ hash: ChunkHash; entry: string | undefined }> = [];
@@ -60,13 +60,26 @@ async function storedCopyMatches(ctx: EngineContext, hash: ChunkHash, entry: str
   }
 }
 
+/**
+ * One marking at a time, each re-reading the entries it judged: an entry that changed meanwhile
+ * (an upload stored a fresh copy, after another check marked it) is left as it now is.
+ */
 async function markDamaged(ctx: EngineContext, damaged: ReadonlyArray<{ hash: ChunkHash; entry: string | undefined }>): Promise<void> {
-  const repos: RepoName[] = [];
-  for await (const [key] of ctx.meta.entries(keys.repoRange())) repos.push(keyTail(key) as RepoName);
-  const ops: MetaOp[] = [];
-  for (const { hash, entry } of damaged) {
-    if (entry !== undefined && !isDamaged(entry)) ops.push({ type: 'put', key: keys.chunk(hash), value: `${DAMAGED}${entry}` });
-    for (const r of repos) ops.push({ type: 'del', key: keys.repoChunk(r, hash) });
-  }
-  await ctx.meta.batch(ops, { sync: true });
+  await ctx.locks.run(MARK_LOCK, async () => {
+    const now = await ctx.meta.getMany(damaged.map((d) => keys.chunk(d.hash)));
+    const still = damaged.filter((d, i) => now[i] === d.entry || (now[i] !== undefined && isDamaged(now[i]!)));
+    if (still.length === 0) return;
+    const repos: RepoName[] = [];
+    for await (const [key] of ctx.meta.entries(keys.repoRange())) repos.push(keyTail(key) as RepoName);
+    const presence = still.flatMap((d) => repos.map((r) => keys.repoChunk(r, d.hash)));
+    const values = await ctx.meta.getMany(presence);
+    const ops: MetaOp[] = [];
+    for (const { hash, entry } of still) {
+      if (entry !== undefined && !isDamaged(entry)) ops.push({ type: 'put', key: keys.chunk(hash), value: `${DAMAGED}${entry}` });
+    }
+    presence.forEach((key, i) => values[i] !== undefined && values[i] !== DAMAGED_PRESENCE && ops.push({ type: 'put', key, value: DAMAGED_PRESENCE }));
+    await ctx.meta.batch(ops, { sync: true });
+  });
 }
+
+const MARK_LOCK = 'chunk-check:mark';

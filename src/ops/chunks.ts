@@ -8,6 +8,7 @@ import { keys } from '../meta/keys.js';
 import { requireRepo } from '../meta/records.js';
 import { MAX_CHUNK_BYTES } from '../objects/manifest.js';
 import { ChunkIngest, type IngestStats } from '../packs/chunk-ingest.js';
+import { presentFor } from '../packs/chunk-location.js';
 import type { ReadOptions } from '../packs/chunk-reader.js';
 import type { ChunkHash, RepoName } from '../types.js';
 import { decodeFrameParts } from '../wire/frames.js';
@@ -19,8 +20,16 @@ export const MAX_READ_QUERY = 10_000;
 export async function missingChunks(ctx: EngineContext, repo: RepoName, hashes: readonly ChunkHash[]): Promise<ChunkHash[]> {
   await requireRepo(ctx.meta, repo);
   if (hashes.length > MAX_MISSING_QUERY) throw fail('E_PAYLOAD_TOO_LARGE', `at most ${MAX_MISSING_QUERY} hashes per query`);
+  return absent(ctx, repo, hashes, true);
+}
+
+/**
+ * The hashes the repo does not hold. `toSend`: also those it holds but must send again (found
+ * damaged); a read of them goes on (it serves a repaired copy, or says the chunk is damaged).
+ */
+async function absent(ctx: EngineContext, repo: RepoName, hashes: readonly ChunkHash[], toSend: boolean): Promise<ChunkHash[]> {
   const present = await ctx.pending.readIndex(hashes, (hs) => ctx.meta.getMany(hs.map((h) => keys.repoChunk(repo, h))));
-  return hashes.filter((h, i) => present[i] === undefined && !ctx.pending.holds(h, repo));
+  return hashes.filter((h, i) => (toSend ? presentFor(present[i]) : present[i]) === undefined && !ctx.pending.holds(h, repo));
 }
 
 /**
@@ -75,7 +84,7 @@ export async function readChunks(
   await requireRepo(ctx.meta, repo);
   await ctx.pending.settled(repo);
   if (hashes.length > MAX_READ_QUERY) throw fail('E_PAYLOAD_TOO_LARGE', `at most ${MAX_READ_QUERY} hashes per read`);
-  const missing = await missingChunks(ctx, repo, hashes);
+  const missing = await absent(ctx, repo, hashes, false);
   if (missing.length > 0) throw fail('E_CHUNK_NOT_FOUND', `chunk ${missing[0]} is not in repo "${repo}"`, { missing: missing.slice(0, 100) });
   return ctx.reader.read(hashes, options);
 }

@@ -17,6 +17,7 @@ import type { CommitHookChange, EngineContext } from './context.js';
 import { ContractGate, type GatedPut } from './contracts.js';
 import type { RecordWriter } from './record-writer.js';
 import { EditTrie, type TreeEdit } from './tree-edit.js';
+import { presentFor } from '../packs/chunk-location.js';
 
 export type Change = { op: 'put'; path: RepoPath; manifest: Manifest } | { op: 'delete'; path: RepoPath };
 
@@ -123,15 +124,18 @@ class MissingChunks {
     if (this.hashes.size >= MISSING_COUNT_LIMIT) return;
     const unique = new Set<ChunkHash>();
     for (const p of puts) for (const [hash] of p.manifest.chunks) unique.add(hash);
-    let hashes = [...unique];
-    let present = await ctx.pending.readIndex(hashes, (hs) => ctx.meta.getMany(hs.map((h) => keys.repoChunk(repo, h))));
+    const hashes = [...unique];
+    // A chunk found damaged counts as missing: the commit fails until the repo sends it again.
+    const read = async (hs: readonly ChunkHash[]) => (await ctx.meta.getMany(hs.map((h) => keys.repoChunk(repo, h)))).map(presentFor);
+    const present = await ctx.pending.readIndex(hashes, read);
     // The chunks of uploads already answered must be durable and indexed before a commit names
     // them, and an answered upload may still be flushing: whether it was answered before this
     // commit began or while its lines streamed in (as `datactl put` sends them), wait for it here.
     if (hashes.some((h, i) => present[i] === undefined && ctx.pending.holds(h, repo))) {
       await ctx.pending.settled(repo);
-      hashes = hashes.filter((_, i) => present[i] === undefined);
-      present = await ctx.meta.getMany(hashes.map((h) => keys.repoChunk(repo, h)));
+      const again = hashes.flatMap((_, i) => (present[i] === undefined ? [i] : []));
+      const values = await read(again.map((i) => hashes[i]!));
+      again.forEach((at, j) => (present[at] = values[j]));
     }
     const stored = new Map<ChunkHash, number>();
     hashes.forEach((h, i) => {

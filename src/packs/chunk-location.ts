@@ -22,6 +22,18 @@ export function isDamaged(value: string): boolean {
   return value.startsWith(DAMAGED);
 }
 
+/**
+ * A repo's presence record of a chunk found damaged: the repo still holds the chunk (its reads go
+ * on, and serve the fresh copy once one is uploaded), but chunks/missing and commits treat it as
+ * missing, so the repo's next put sends the bytes, which proves it has them and repairs the chunk.
+ */
+export const DAMAGED_PRESENCE = 'damaged';
+
+/** A presence record as the missing-chunk checks read it: absent, or present with its length ('' before lengths were recorded). */
+export function presentFor(value: string | undefined): string | undefined {
+  return value === DAMAGED_PRESENCE ? undefined : value;
+}
+
 export function decodeLocation(value: string): ChunkLocation {
   if (isDamaged(value)) throw fail('E_INTERNAL', 'a damaged chunk index entry was taken for a location');
   const [pack, offset, length] = value.split(' ');

@@ -59,7 +59,7 @@ export class ChunkReader {
     return values.map((v, i) => {
       if (v === undefined) throw fail('E_OBJECT_NOT_FOUND', `chunk ${hashes[i]} is referenced but not in the chunk index`);
       if (isDamaged(v)) {
-        throw fail('E_CORRUPT_OBJECT', `chunk ${hashes[i]} is damaged in the object store: put a file that holds it again to repair every commit that names it`, {
+        throw fail('E_CORRUPT_OBJECT', `chunk ${hashes[i]} is damaged in the object store: put a file that holds it again (put --no-index if it was put from that machine before) to repair every commit that names it`, {
           chunk: hashes[i],
         });
       }

@@ -63,19 +63,24 @@ describe('a chunk damaged in the store', () => {
     const failed = await cli('get', 'file', `r@${head}:/data.bin`, '-o', out);
     expect(failed.code).toBe(EXIT.INTEGRITY);
     expect(failed.stderr).toContain(`integrity check failed for /data.bin: chunk 1 hashes to`);
-    expect(failed.stderr).toContain(`the server's copy of chunk ${hash} is damaged: it is marked so, and putting a file that holds it again (from a good copy) repairs every commit that names it`);
+    expect(failed.stderr).toContain(`the server's copy of chunk ${hash} is damaged: it is marked so, and putting a file that holds it again (from a good copy; put --no-index if that file was put from here before) repairs every commit that names it`);
     // Every repo that held it must send it again; a read of it says what to do instead of serving bad bytes.
     for (const repo of ['r', 'other']) expect((await api(server.url, 'POST', `/v1/repos/${repo}/chunks/missing`, { hashes: [hash] })).json.missing).toEqual([hash]);
+    // Checking again reports it damaged (the repo still holds it, marked).
+    expect((await api(server.url, 'POST', '/v1/repos/r/chunks/check', { hashes: [hash] })).json).toEqual({ checked: 1, damaged: [hash] });
     const served = await fetch(`${server.url}/v1/repos/r/commits/${head}/file?path=/data.bin`);
     expect(served.status).toBe(500);
     expect(((await served.json()) as { error: { message: string } }).error.message).toContain(`chunk ${hash} is damaged in the object store: put a file that holds it again`);
 
-    // The repair: the same bytes put again (any path) upload that chunk, and the old commit reads right.
-    const again = JSON.parse((await cli('put', 'file', 'r@main:/copy.bin', '-f', path.join(work, 'data.bin'), '--json')).stdout);
+    // The repair: the same bytes put again uploads that chunk, and the old commit reads right. The
+    // put index would skip the file as unchanged since its last put from here, hence --no-index.
+    const again = JSON.parse((await cli('put', 'file', 'r@main:/data.bin', '-f', path.join(work, 'data.bin'), '--no-index', '--json')).stdout);
     expect(again).toMatchObject({ uploadedChunks: 1, uploadedBytes: size });
     const repaired = await cli('get', 'file', `r@${head}:/data.bin`, '-o', out);
     expect(repaired.code, repaired.stderr).toBe(0);
     expect((await readFile(out)).equals(data)).toBe(true);
+    // The other repo reads the fresh copy at once: it still holds the chunk, only must send it before committing it again.
+    expect((await fetch(`${server.url}/v1/repos/other/chunks/read`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hashes: [hash] }) })).status).toBe(200);
     // The other repo lost its claim too: its next put sends the chunk (proving it has the bytes),
     // which the server takes as the copy it already has again.
     expect(JSON.parse((await cli('put', 'file', 'other@main:/copy.bin', '-f', path.join(work, 'data.bin'), '--json')).stdout)).toMatchObject({ uploadedChunks: 1 });
