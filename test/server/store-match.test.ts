@@ -61,9 +61,9 @@ describe('a server checks that its object store holds what its metadata indexes'
     const typo = join(dir, 'objects-typo');
     const err = await checkError(dataDir, typo);
     expect(err?.code).toBe('E_STORE_UNAVAILABLE');
-    expect(err?.message).toMatch(/^object store file:\/\/.*objects-typo does not hold pack [0-9a-f]+, which the metadata in .*local\/meta indexes: is this the store this data dir was used with/);
+    expect(err?.message).toMatch(/^object store file:\/\/.*objects-typo holds none of the 1 packs sampled from the metadata in .*local\/meta \(such as [0-9a-f]+\): is this the store this data dir was used with/);
     // `datactl serve` stops there, before listening.
-    await expect(startServer({ dataDir, store: typo, host: '127.0.0.1', port: 0, logLevel: 'silent' })).rejects.toThrow(/does not hold pack/);
+    await expect(startServer({ dataDir, store: typo, host: '127.0.0.1', port: 0, logLevel: 'silent' })).rejects.toThrow(/holds none of the 1 packs sampled/);
     // The right store still serves.
     expect(await checkError(dataDir)).toBeUndefined();
   });
@@ -71,7 +71,27 @@ describe('a server checks that its object store holds what its metadata indexes'
   it('refuses a store emptied under it', async () => {
     const dataDir = await dataDirWithAFile('emptied');
     await rm(join(dataDir, 'objects'), { recursive: true, force: true });
-    expect((await checkError(dataDir))?.message).toMatch(/does not hold pack/);
+    expect((await checkError(dataDir))?.message).toMatch(/holds none of the 1 packs sampled/);
+  });
+
+  it('still serves when one pack of several is lost (damage, repaired by a re-put, not a wrong store)', async () => {
+    const dataDir = join(dir, 'several');
+    const server = await startTestServer({ dataDir });
+    try {
+      const client = new DatactlClient({ baseUrl: server.url });
+      await client.createRepo('r');
+      for (let i = 0; i < 5; i++) {
+        const file = join(dir, `several-${i}.bin`);
+        await writeFile(file, seededBytes(10 + i, 100_000));
+        await putFiles(client, { repo: 'r', path: `/f${i}.bin`, sources: [file], author: 'tester', index: false, workers: 0 });
+      }
+    } finally {
+      await server.close();
+    }
+    const packs = (await readdir(join(dataDir, 'objects', 'packs'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    expect(packs.length).toBeGreaterThan(1);
+    await rm(join(packs[0]!.parentPath, packs[0]!.name));
+    expect(await checkError(dataDir)).toBeUndefined();
   });
 
   it('takes any store, and creates it, for metadata that indexes nothing yet', async () => {
@@ -100,10 +120,10 @@ describe('a server checks that its object store holds what its metadata indexes'
       const dataDir = await dataDirWithAFile('s3', 's3://match-bucket/pre', s3rver.endpoint);
       const err = await checkError(dataDir, 's3://match-bucket-typo/pre', s3rver.endpoint);
       expect(err?.code).toBe('E_STORE_UNAVAILABLE');
-      expect(err?.message).toMatch(/^object store s3:\/\/match-bucket-typo\/pre at http:\/\/127\.0\.0\.1:\d+ does not hold pack/);
+      expect(err?.message).toMatch(/^object store s3:\/\/match-bucket-typo\/pre at http:\/\/127\.0\.0\.1:\d+ holds none of the 1 packs sampled/);
       expect(await bucketExists('match-bucket-typo')).toBe(false);
       // Another prefix of the right bucket is the wrong store too.
-      expect((await checkError(dataDir, 's3://match-bucket/other', s3rver.endpoint))?.message).toMatch(/does not hold pack/);
+      expect((await checkError(dataDir, 's3://match-bucket/other', s3rver.endpoint))?.message).toMatch(/holds none of the 1 packs sampled/);
       expect(await checkError(dataDir, 's3://match-bucket/pre', s3rver.endpoint)).toBeUndefined();
     });
 
