@@ -32,9 +32,11 @@ interface ClassicLevelExtras {
  * record that failed part way (ENOSPC) in its log and goes on appending after it unless the
  * failure was in the sync; on recovery the reader drops the rest of the torn record's 32 KiB
  * block, and with it commits acknowledged after the failure (seen: disk full, space freed, a
- * synced commit acknowledged, kill -9, commit gone). Reopened at once, the log is replayed
- * while nothing follows the torn record, and writes go to a fresh log. Until a reopen succeeds
- * (it needs space to write the recovered records out) every operation fails E_STORE_UNAVAILABLE.
+ * synced commit acknowledged, kill -9, commit gone). Reopened before the next operation, the log
+ * is replayed while nothing acknowledged follows the torn record (a write already in flight when
+ * the failure came could, if space came back within those milliseconds), and writes go to a fresh
+ * log. Until a reopen succeeds (it needs space to write the recovered records out) every
+ * operation fails E_STORE_UNAVAILABLE.
  */
 export class LevelMetaStore implements MetaStore {
   /** The write failure that requires a reopen, until one succeeds. */
@@ -77,9 +79,23 @@ export class LevelMetaStore implements MetaStore {
 
   openBatch(): MetaBatch {
     const batch = this.db.batch();
+    // A batch opened before a reopen belongs to the closed database, which closed it too.
+    const closed = (err: unknown) => (isClosedError(err) ? fail('E_STORE_UNAVAILABLE', `metadata store at ${this.dir} was reopened; try again`) : err);
     return {
-      put: (key, value) => void batch.put(key, value),
-      del: (key) => void batch.del(key),
+      put: (key, value) => {
+        try {
+          batch.put(key, value);
+        } catch (err) {
+          throw closed(err);
+        }
+      },
+      del: (key) => {
+        try {
+          batch.del(key);
+        } catch (err) {
+          throw closed(err);
+        }
+      },
       // A batch opened before a reopen belongs to the closed database: its write fails, as it should.
       write: async (opts = {}) => {
         if (this.failure) await this.recover();
@@ -126,11 +142,16 @@ export class LevelMetaStore implements MetaStore {
     await this.db.close();
   }
 
-  /** A write's outcome; a failure marks the store for a reopen before its next operation. */
+  /**
+   * A write's outcome; a failure marks the store for a reopen before its next operation. A write
+   * that failed because a reopen closed its batch or database is not a new failure: marking it
+   * would reopen again, closing the batches of the writes in flight, and so on.
+   */
   private async written(write: Promise<void>): Promise<void> {
     try {
       await write;
     } catch (err) {
+      if (isClosedError(err)) throw fail('E_STORE_UNAVAILABLE', `metadata store at ${this.dir} was reopened during a write; try again`);
       this.failure ??= err as Error;
       throw fail('E_STORE_UNAVAILABLE', `metadata store at ${this.dir} failed a write: ${causeOf(err)}`);
     }
@@ -159,10 +180,16 @@ async function openLevel(dir: string): Promise<Level<string, string>> {
     await db.open();
   } catch (err) {
     const cause = causeOf(err);
-    const inUse = /LOCK: (Resource temporarily unavailable|already held by process)/.test(cause) ? ' (in use by another process: is another datactl serve running on this data dir?)' : '';
+    const inUse = /LOCK: (Resource temporarily unavailable|already held by process)/.test(cause) ? ' (in use: is another datactl serve running on this data dir?)' : '';
     throw fail('E_STORE_UNAVAILABLE', `cannot open metadata store at ${dir}${inUse}: ${cause}`);
   }
   return db;
+}
+
+/** abstract-level's errors for a batch or database that was closed (by a reopen), not a failed write. */
+function isClosedError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === 'LEVEL_BATCH_NOT_OPEN' || code === 'LEVEL_DATABASE_NOT_OPEN';
 }
 
 function causeOf(err: unknown): string {

@@ -99,8 +99,18 @@ describe.skipIf(!tmpfs)('LevelDB metadata store after a failed write (a full dis
     expect(failed).toMatchObject({ code: 'E_STORE_UNAVAILABLE' });
     expect((failed as Error).message).toMatch(/failed a write: .*(No space left|space)/i);
 
-    // Space again; later writes are acknowledged and must all survive the log's replay.
+    // Space again. A batch opened before the reopen is closed by it: its write fails saying so,
+    // and does not count as a new failure (which would reopen again and close the next batch).
     rmSync(fill);
+    const stale = meta.openBatch();
+    stale.put('t:stale', 'x');
+    await meta.get('t:before'); // reopens
+    await expect(stale.write()).rejects.toMatchObject({ code: 'E_STORE_UNAVAILABLE', message: expect.stringMatching(/was reopened/) });
+    const next = meta.openBatch();
+    next.put('t:next', 'written');
+    await meta.get('t:before');
+    await next.write();
+    expect(await meta.get('t:next')).toBe('written');
     for (let i = 0; i < 20; i++) await meta.batch([{ type: 'put', key: `t:after:${i}`, value: `v${i}`.padEnd(500, '.') }]);
     await meta.close();
     meta = await LevelMetaStore.open(join(tmpfs!, 'meta'));
