@@ -285,10 +285,6 @@ function commitPath(repo: string, ref: string): string {
 }
 
 /**
- * Iterate every item of a paged listing, following `nextCursor` until it is null or `max`
- * items were produced: `paginate((page) => client.listRepos(page), (p) => p.repos)`.
- */
-/**
  * The first `limit` items (all of them without a limit) and whether there were more: one item past
  * the limit is read to know, so a cut listing can say so instead of passing for the whole.
  */
@@ -300,6 +296,10 @@ export async function upTo<T>(items: (max: number | undefined) => AsyncIterable<
   return { items: out, truncated };
 }
 
+/**
+ * Iterate every item of a paged listing, following `nextCursor` until it is null or `max`
+ * items were produced: `paginate((page) => client.listRepos(page), (p) => p.repos)`.
+ */
 export async function* paginate<P extends Page, T>(
   fetchPage: (page: PageOptions) => Promise<P>,
   items: (page: P) => T[],

@@ -45,8 +45,9 @@ export function parseRef(value: string): Ref {
   const bad = (why: string) => fail('E_INVALID_REF', `invalid ref ${JSON.stringify(value)}: ${why}`, { ref: value });
   if (base === '') throw bad('expected a branch name or commit id before any "~N" or "^"');
   if (!SUFFIX_RE.test(suffix)) throw bad('after the branch or commit, only "~N" and "^" suffixes are allowed');
-  // A full commit id is no branch name (branches may not be spelled so), but a ref all the same.
-  if (isHex64(base)) return value;
+  // A full commit id is no branch name (branches may not be spelled so), but a ref all the same;
+  // typed in capitals it names the same commit (no branch can be spelled so either).
+  if (/^[0-9A-Fa-f]{64}$/.test(base)) return isHex64(base as unknown) ? value : base.toLowerCase() + suffix;
   try {
     parseBranchName(base);
   } catch {

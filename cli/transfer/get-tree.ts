@@ -73,6 +73,8 @@ export function localPathFor(outDir: string, root: string, repoPath: string): st
 }
 
 export async function downloadTree(job: TreeDownload): Promise<{ files: number; bytes: number }> {
+  // The directory exists afterwards even when the tree holds no file, as "wrote 0 files to DIR" says.
+  await mkdir(job.outDir, { recursive: true });
   return downloadEntries(job, planTree(job));
 }
 

@@ -25,6 +25,7 @@ describe('parseRefSpec', () => {
   it('accepts commit ids and prefixes with ~N and ^ suffixes', () => {
     const id = 'ab'.repeat(32);
     expect(parseRefSpec(`images@${id}`).ref).toBe(id);
+    expect(parseRefSpec(`images@${id.toUpperCase()}~1`).ref).toBe(`${id}~1`);
     expect(parseRefSpec('images@deadbeef~2^^:/a').ref).toBe('deadbeef~2^^');
     expect(parseRefSpec('images@main~10').ref).toBe('main~10');
   });
