@@ -3,6 +3,7 @@
  * translation of error responses and network failures into DatactlError (in one place each).
  */
 import { DatactlError, fail, isErrorCode, type ErrorCode } from '../src/errors.js';
+import { redactCredentials } from '../src/webhooks/redact.js';
 import { nodeFetch } from './node-fetch.js';
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
@@ -70,11 +71,12 @@ export function translateNetworkError(err: unknown, baseUrl: string, phase: 'con
   if (err instanceof DatactlError) return err;
   const failure = networkFailure(err);
   if (!failure) return err;
+  const shown = redactCredentials(baseUrl); // a URL may carry user:password; messages never do
   const message =
     phase === 'connect'
-      ? `cannot reach datactl server at ${baseUrl} (${failure.why})`
-      : `lost the connection to datactl server at ${baseUrl} mid-response (${failure.why})`;
-  return new DatactlError('E_INTERNAL', message, { reason: 'unreachable', url: baseUrl, cause: failure.code });
+      ? `cannot reach datactl server at ${shown} (${failure.why})`
+      : `lost the connection to datactl server at ${shown} mid-response (${failure.why})`;
+  return new DatactlError('E_INTERNAL', message, { reason: 'unreachable', url: shown, cause: failure.code });
 }
 
 /** True for errors produced by translateNetworkError (the server could not be reached). */
@@ -121,7 +123,8 @@ function checkServerUrl(value: string): string {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw fail('E_BAD_REQUEST', `invalid server URL ${JSON.stringify(value)}: expected http://HOST:PORT or https://HOST (--server or DATACTL_URL)`, { server: value });
+    const shown = redactCredentials(value);
+    throw fail('E_BAD_REQUEST', `invalid server URL ${JSON.stringify(shown)}: expected http://HOST:PORT or https://HOST (--server or DATACTL_URL)`, { server: shown });
   }
   return value;
 }

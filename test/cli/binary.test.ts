@@ -62,5 +62,10 @@ describe.skipIf(!built)('the datactl binary', () => {
     expect(r.code).toBe(6);
     expect(r.stderr).toContain(`cannot reach datactl server at ${url} (connection refused)`);
     expect(r.stdout).toBe('');
+    // Credentials in the URL are never echoed.
+    const withUser = await runCli(['repo', 'list'], { env: { DATACTL_URL: url.replace('http://', 'http://me:s3cret@') } });
+    expect(withUser.code).toBe(6);
+    expect(withUser.stderr).toContain(`cannot reach datactl server at ${url.replace('http://', 'http://***@')}`);
+    expect(withUser.stderr).not.toContain('s3cret');
   });
 });
