@@ -14,7 +14,7 @@
  *
  * The same idle moment tells the metadata store to let go of what it buffers for writes
  * (`release`: LevelDB's memtable, up to 32 MiB, written out as a table). Both together, server at
- * rest after a 100k-file put: 253-264 -> 207-220 MB; the get after it peaked 302-307 -> 262-267 MB
+ * rest after a 100k-file put: 260-271 -> 212-225 MB; the get after it peaked 309-315 -> 268-273 MB
  * (two pairs of runs, the build before and after).
  */
 import v8 from 'node:v8';
