@@ -3,7 +3,7 @@
  * `REPO:/PATH`, meaning the default branch). Validated here, once, with the src/types.ts parsers.
  */
 import { fail } from '../src/errors.js';
-import { isHex64, parseBranchName, parseRepoName, parseRepoPath, type BranchName, type RepoName, type RepoPath } from '../src/types.js';
+import { parseBranchName, parseRepoName, parseRepoPath, type BranchName, type RepoName, type RepoPath } from '../src/types.js';
 
 export const DEFAULT_BRANCH = 'main' as BranchName;
 
@@ -47,7 +47,7 @@ export function parseRef(value: string): Ref {
   if (!SUFFIX_RE.test(suffix)) throw bad('after the branch or commit, only "~N" and "^" suffixes are allowed');
   // A full commit id is no branch name (branches may not be spelled so), but a ref all the same;
   // typed in capitals it names the same commit (no branch can be spelled so either).
-  if (/^[0-9A-Fa-f]{64}$/.test(base)) return isHex64(base as unknown) ? value : base.toLowerCase() + suffix;
+  if (/^[0-9A-Fa-f]{64}$/.test(base)) return base.toLowerCase() + suffix;
   try {
     parseBranchName(base);
   } catch {

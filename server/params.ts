@@ -13,9 +13,14 @@ export const refParam = (params: unknown) => stringField(params as Dict, 'ref');
  * string, which an upload or commit handler would otherwise take for its stream or object.
  */
 export function requireMediaType(headers: { 'content-type'?: string }, ...accepted: string[]): void {
-  const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(headers);
   if (accepted.includes(type)) return;
   throw fail('E_BAD_REQUEST', `${type === '' ? 'no Content-Type' : `Content-Type "${type}"`}: this endpoint takes ${accepted.join(' or ')}`, { contentType: type });
+}
+
+/** The body's media type without parameters, lower case; '' when none is given. */
+export function mediaType(headers: { 'content-type'?: string }): string {
+  return (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
 export function stringField(obj: Dict | undefined, name: string): string {

@@ -45,7 +45,6 @@ interface Listing {
   truncated?: true;
 }
 
-
 /** Page through a directory; a path naming a file lists just that file. */
 async function listEntries(client: DatactlClient, spec: RefSpec, limit: number | undefined): Promise<Listing> {
   const { paginate, upTo } = await import('../client.js');

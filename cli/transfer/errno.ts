@@ -1,19 +1,14 @@
 /** Local file errors in words, with the code for searching: `cannot read "x": permission denied (EACCES)`. */
-const WORDS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOENT: 'no such file or directory',
-  ENOTDIR: 'a path component is not a directory',
-  EISDIR: 'is a directory',
-  ELOOP: 'too many levels of symbolic links',
-  EMFILE: 'too many open files',
-  ENAMETOOLONG: 'name too long',
-  EIO: 'input/output error',
-};
+import { getSystemErrorMap } from 'node:util';
+
+/** libuv's description of every errno name (the words Node puts in its own system error messages). */
+let words: Map<string, string> | undefined;
 
 export function errnoText(err: unknown): string {
   const e = err as NodeJS.ErrnoException | undefined;
   const code = typeof e?.code === 'string' ? e.code : undefined;
-  if (code !== undefined && WORDS[code]) return `${WORDS[code]} (${code})`;
+  words ??= new Map([...getSystemErrorMap().values()]);
+  const said = code === undefined ? undefined : words.get(code);
+  if (said !== undefined) return `${said} (${code})`;
   return code ?? e?.message ?? String(err);
 }

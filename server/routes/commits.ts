@@ -8,7 +8,7 @@ import { commitLog, inspectCommit } from '../../src/ops/log.js';
 import type { RepoName } from '../../src/types.js';
 import { parseChangeArray, parseCommitHeader, parseCommitStream } from '../commit-body.js';
 import { discardRest, ndjsonLines, type LineLimits } from '../ndjson.js';
-import { optionalString, pageQuery, pathQuery, refParam, repoParam, requireMediaType, stringField } from '../params.js';
+import { mediaType, optionalString, pageQuery, pathQuery, refParam, repoParam, requireMediaType, stringField } from '../params.js';
 import { commitView } from '../views.js';
 
 /**
@@ -62,7 +62,7 @@ export function commitRoutes(app: FastifyInstance, ctx: EngineContext): void {
 }
 
 function isNdjson(req: FastifyRequest): boolean {
-  return /^application\/x-ndjson\b/i.test(req.headers['content-type'] ?? '');
+  return mediaType(req.headers) === 'application/x-ndjson';
 }
 
 function commitFromJson(repo: RepoName, body: unknown): CommitRequest {

@@ -11,13 +11,13 @@ import { keys } from '../meta/keys.js';
 import { putManifestOp } from '../meta/records.js';
 import { objectId } from '../objects/canonical.js';
 import { encodeImpliedManifest, encodeManifest, type Manifest } from '../objects/manifest.js';
+import { presentFor } from '../packs/chunk-location.js';
 import type { BranchName, ChunkHash, RepoName, RepoPath } from '../types.js';
 import { inGroups } from '../util/groups.js';
 import type { CommitHookChange, EngineContext } from './context.js';
 import { ContractGate, type GatedPut } from './contracts.js';
 import type { RecordWriter } from './record-writer.js';
 import { EditTrie, type TreeEdit } from './tree-edit.js';
-import { presentFor } from '../packs/chunk-location.js';
 
 export type Change = { op: 'put'; path: RepoPath; manifest: Manifest } | { op: 'delete'; path: RepoPath };
 

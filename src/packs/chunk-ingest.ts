@@ -12,7 +12,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import type { ChunkHash, RepoName } from '../types.js';
 import { encodeLocation, isDamaged } from './chunk-location.js';
 import { checkChunk, PackWriter } from './pack-writer.js';
-import type { PendingUploads } from './pending-uploads.js';
+import type { ChunkSet, PendingUploads } from './pending-uploads.js';
 
 /**
  * Chunks are checked against the index in small groups: waiting for a whole pack's worth before
@@ -40,9 +40,8 @@ export class ChunkIngest {
   private readonly writer: PackWriter;
   private staged: StagedChunk[] = [];
   private stagedBytes = 0;
-  private readonly seen = new Set<ChunkHash>();
-  /** Each seen chunk's length, recorded with the repo's presence (a commit checks manifests by it). */
-  private readonly lengths = new Map<ChunkHash, number>();
+  /** Each chunk seen, with its length, recorded with the repo's presence (a commit checks manifests by it). */
+  private readonly seen = new Map<ChunkHash, number>();
   readonly stats: IngestStats = { received: 0, stored: 0, storedBytes: 0, deduplicated: 0 };
 
   constructor(
@@ -89,8 +88,7 @@ export class ChunkIngest {
       if (!verified) checkChunk(hash, blake3HexParts(parts));
       return undefined;
     }
-    this.seen.add(hash);
-    this.lengths.set(hash, length);
+    this.seen.set(hash, length);
     this.staged.push({ hash, parts, length, verified });
     this.stagedBytes += length;
     return this.stagedBytes >= STAGE_BYTES || this.staged.length >= STAGE_CHUNKS ? this.drain() : undefined;
@@ -123,7 +121,7 @@ export class ChunkIngest {
     }
     const ops: MetaOp[] = [];
     for (const [hash, loc] of this.writer.locations()) ops.push({ type: 'put', key: keys.chunk(hash), value: encodeLocation(loc) });
-    for (const [hash, length] of this.lengths) ops.push({ type: 'put', key: keys.repoChunk(this.repo, hash), value: String(length) });
+    for (const [hash, length] of this.seen) ops.push({ type: 'put', key: keys.repoChunk(this.repo, hash), value: String(length) });
     const durable = (async () => {
       await this.writer.publish();
       await this.meta.batch(ops, { sync: false });
@@ -132,7 +130,7 @@ export class ChunkIngest {
   }
 
   /** Every chunk this ingest will mark present for its repo once durable (stored or deduplicated). */
-  get hashes(): ReadonlySet<ChunkHash> {
+  get hashes(): ChunkSet {
     return this.seen;
   }
 

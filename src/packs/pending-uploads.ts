@@ -12,8 +12,11 @@
  */
 import type { ChunkHash, RepoName } from '../types.js';
 
+/** The chunks an upload carries: a set, or a map keyed by them (only membership is asked). */
+export type ChunkSet = Pick<ReadonlySet<ChunkHash>, 'has'>;
+
 interface Pending {
-  hashes: ReadonlySet<ChunkHash>;
+  hashes: ChunkSet;
   done: Promise<void>;
 }
 
@@ -23,7 +26,7 @@ const MAX_PENDING_PER_REPO = 4;
 export class PendingUploads {
   private readonly repos = new Map<RepoName, Set<Pending>>();
   /** One list per readIndex in flight, of the chunk sets of the uploads settled since it began. */
-  private readonly watchers = new Set<Array<ReadonlySet<ChunkHash>>>();
+  private readonly watchers = new Set<Array<ChunkSet>>();
 
   /** Hears of a pending upload that failed (its chunks are then not present); the server logs it. */
   onError: (err: unknown, repo: RepoName) => void = () => {};
@@ -32,7 +35,7 @@ export class PendingUploads {
    * Track `durable` for `repo` until it settles; resolves at once unless the repo already has
    * MAX_PENDING_PER_REPO pending, then once the oldest has settled.
    */
-  async track(repo: RepoName, hashes: ReadonlySet<ChunkHash>, durable: Promise<void>): Promise<void> {
+  async track(repo: RepoName, hashes: ChunkSet, durable: Promise<void>): Promise<void> {
     let set = this.repos.get(repo);
     if (!set) this.repos.set(repo, (set = new Set()));
     const pending: Pending = {
@@ -72,7 +75,7 @@ export class PendingUploads {
    * only those chunks, so a 100k-hash check costs one more read of a few, not of all it lacked.
    */
   async readIndex<V>(hashes: readonly ChunkHash[], read: (hashes: readonly ChunkHash[]) => Promise<(V | undefined)[]>): Promise<(V | undefined)[]> {
-    const settledMeanwhile: Array<ReadonlySet<ChunkHash>> = [];
+    const settledMeanwhile: Array<ChunkSet> = [];
     this.watchers.add(settledMeanwhile);
     try {
       const values = await read(hashes);
