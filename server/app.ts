@@ -39,7 +39,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     forceCloseConnections: true,
   });
   registerErrorHandling(app);
-  if (opts.idleGc) collectGarbageWhenIdle(app, { release: () => opts.engine.ctx.meta.releaseMemory(), ...opts.idleGc });
+  if (opts.idleGc) {
+    collectGarbageWhenIdle(app, {
+      dropSpareBuffers: () => opts.engine.dropSpareBuffers(),
+      release: () => opts.engine.ctx.meta.releaseMemory(),
+      ...opts.idleGc,
+    });
+  }
   opts.engine.ctx.pending.onError = (err, repo) =>
     app.log.error({ err, repo }, 'an answered chunk upload failed to reach the disk; its chunks are not present and the commit will ask for them again');
   healthRoutes(app, opts.engine);

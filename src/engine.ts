@@ -8,6 +8,7 @@ import { LevelMetaStore } from './meta/level-meta.js';
 import type { MetaStore } from './meta/meta-store.js';
 import { createContext, type EngineContext, type EngineOptions } from './ops/context.js';
 import type { ObjectStore } from './storage/object-store.js';
+import { dropSparePackBuffers } from './packs/pack-writer.js';
 import { indexIsEmpty, verifyStoreHoldsIndex } from './packs/store-match.js';
 import { openObjectStore } from './storage/open-store.js';
 import { WebhookService, type WebhookEngineHooks } from './webhooks/service.js';
@@ -36,6 +37,11 @@ export interface Engine {
   readonly dataDir: string;
   readonly webhooks: WebhookService;
   check(): Promise<void>;
+  /**
+   * Let go of the buffers kept for the next upload or read (pack and run buffers), for when the
+   * server is at rest; returns their bytes, freed by the next garbage collection.
+   */
+  dropSpareBuffers(): number;
   close(): Promise<void>;
 }
 
@@ -83,6 +89,9 @@ export async function openEngine(opts: OpenEngineOptions): Promise<Engine> {
       });
       await storeMatches;
       await store.check();
+    },
+    dropSpareBuffers() {
+      return dropSparePackBuffers() + ctx.reader.dropSpareBuffers();
     },
     async close() {
       await webhooks.stopDelivery();

@@ -4,26 +4,29 @@ import { DatactlError, fail } from '../errors.js';
 import type { KeyRange, MetaBatch, MetaOp, MetaStore } from './meta-store.js';
 
 /**
- * LevelDB's memtable size (its default is 4 MiB). A put of 100k small files flushes ~45 MB of
- * tables: with 4 MiB memtables 17 level-0 tables, which compaction merged into another ~145 MB
- * of writes during the put; with 32 MiB, 2 tables and no compaction yet. Server CPU of that put
- * 11.1 -> 9.6 s (medians of 6-7 alternating runs), its peak RSS ~236 -> ~247 MB; the get after
- * it peaked 297-307 -> 305-341 MB (two runs each): the unflushed records stay in memory.
+ * LevelDB's memtable size (its default is 4 MiB). Up to two are in memory, the one filling and the
+ * one being written out, in malloc arenas that do not shrink back. A put of 100k small files
+ * writes ~45 MB of records. Chosen against 32 MiB (a 2026-12-04 choice, when compaction's ~145 MB
+ * of extra writes for 4 MiB memtables cost the server ~1.5 s of CPU; the server's own CPU has
+ * since halved and compaction runs on LevelDB's thread while the put waits on the network):
+ * server peak RSS of that put, three alternating runs each, 32 MiB 264-289 MB, 16 MiB 279-290,
+ * 8 MiB 249-253, 4 MiB 243-261; server CPU 3.4-3.7 s for all four.
  */
-const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
+const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /**
- * releaseMemory writes the memtable out once LevelDB's memory use (memtables plus its block cache,
- * 8 MiB at most) reaches this: after a 100k-file put the memtable stays resident until 32 MiB
- * more writes come, which may be never. Below it a flush would only add a small level-0 table.
+ * releaseMemory writes the memtable out once it holds about this much: a memtable stays resident
+ * until more writes fill it, which may be never. Below it a flush would only add a small level-0
+ * table (and a new log file) for little memory.
  */
-const RELEASE_FROM_BYTES = 16 * 1024 * 1024;
+const RELEASE_FROM_BYTES = 2 * 1024 * 1024;
+/** What LevelDB's memtable spends on an entry beyond its key and value (tag, lengths, skiplist node). */
+const ENTRY_OVERHEAD_BYTES = 40;
 /** A key range past every key (all begin with an ASCII prefix): compacting it touches no table. */
 const PAST_ALL_KEYS = { start: '\uffff', end: '\uffff\uffff' };
 
 /** What `level` is in Node (classic-level) has these; its browser-neutral types leave them out. */
 interface ClassicLevelExtras {
-  getProperty(property: string): string;
   compactRange(start: string, end: string): Promise<void>;
 }
 
@@ -41,6 +44,12 @@ interface ClassicLevelExtras {
 export class LevelMetaStore implements MetaStore {
   /** The write failure that requires a reopen, until one succeeds. */
   private failure: Error | undefined;
+  /**
+   * About what the memtable holds: bytes written since the last release, less a memtable's worth
+   * each time they fill one (LevelDB then writes it out on its own). LevelDB has no property for
+   * the memtable alone (`approximate-memory-usage` adds the block cache, full after reads).
+   */
+  private unflushedBytes = 0;
   private reopening: Promise<void> | undefined;
 
   private constructor(
@@ -70,15 +79,23 @@ export class LevelMetaStore implements MetaStore {
     // The chained form: abstract-level's array form costs ~10 us of JS per op (measured 3.3 s for
     // 300k ops vs 0.64 s chained), which dominated commits of many small files.
     const batch = this.db.batch();
+    let bytes = 0;
     for (const op of ops) {
-      if (op.type === 'put') batch.put(op.key, op.value);
-      else batch.del(op.key);
+      if (op.type === 'put') {
+        batch.put(op.key, op.value);
+        bytes += op.key.length + op.value.length + ENTRY_OVERHEAD_BYTES;
+      } else {
+        batch.del(op.key);
+        bytes += op.key.length + ENTRY_OVERHEAD_BYTES;
+      }
     }
     await this.written(batch.write({ sync: opts.sync ?? true }));
+    this.addUnflushed(bytes);
   }
 
   openBatch(): MetaBatch {
     const batch = this.db.batch();
+    let bytes = 0;
     // A batch opened before a reopen belongs to the closed database, which closed it too.
     const closed = (err: unknown) => (isClosedError(err) ? fail('E_STORE_UNAVAILABLE', `metadata store at ${this.dir} was reopened; try again`) : err);
     return {
@@ -88,6 +105,7 @@ export class LevelMetaStore implements MetaStore {
         } catch (err) {
           throw closed(err);
         }
+        bytes += key.length + value.length + ENTRY_OVERHEAD_BYTES;
       },
       del: (key) => {
         try {
@@ -95,11 +113,13 @@ export class LevelMetaStore implements MetaStore {
         } catch (err) {
           throw closed(err);
         }
+        bytes += key.length + ENTRY_OVERHEAD_BYTES;
       },
       // A batch opened before a reopen belongs to the closed database: its write fails, as it should.
       write: async (opts = {}) => {
         if (this.failure) await this.recover();
         await this.written(batch.write({ sync: opts.sync ?? true }));
+        this.addUnflushed(bytes);
       },
       // An open batch stays attached to the db until closed.
       discard: () => void batch.close().catch(() => undefined),
@@ -122,13 +142,16 @@ export class LevelMetaStore implements MetaStore {
 
   async releaseMemory(): Promise<boolean> {
     const db = this.db as unknown as ClassicLevelExtras;
-    if (this.failure || this.db.status !== 'open') return false;
-    const used = Number(db.getProperty('leveldb.approximate-memory-usage'));
-    if (!(used >= RELEASE_FROM_BYTES)) return false;
+    if (this.failure || this.db.status !== 'open' || this.unflushedBytes < RELEASE_FROM_BYTES) return false;
     // LevelDB's CompactRange first writes out the memtable, then compacts whatever tables hold keys
-    // in the range: none do here, so only the memtable is written (~0.1-0.2 s after 100k files).
+    // in the range: none do here, so only the memtable is written.
+    this.unflushedBytes = 0;
     await db.compactRange(PAST_ALL_KEYS.start, PAST_ALL_KEYS.end);
     return true;
+  }
+
+  private addUnflushed(bytes: number): void {
+    this.unflushedBytes = (this.unflushedBytes + bytes) % WRITE_BUFFER_BYTES;
   }
 
   async check(): Promise<void> {
@@ -163,6 +186,7 @@ export class LevelMetaStore implements MetaStore {
       await this.db.close().catch(() => undefined);
       this.db = await openLevel(this.dir);
       this.failure = undefined;
+      this.unflushedBytes = 0; // recovery writes the replayed log out as a table
     })().finally(() => {
       this.reopening = undefined;
     });

@@ -49,6 +49,11 @@ export class ChunkReader {
     private readonly store: ObjectStore,
   ) {}
 
+  /** Let go of the run buffers kept for the next read (the server at rest); returns their bytes. */
+  dropSpareBuffers(): number {
+    return this.buffers.dropFree();
+  }
+
   /** Hand back a chunk (or a view of one) that a `recycle` read gave out; its bytes may then be overwritten. */
   release(chunk: Uint8Array): void {
     this.buffers.release(chunk);

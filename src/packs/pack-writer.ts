@@ -147,6 +147,16 @@ function giveBackBuffer(buffer: Buffer): void {
   if (freeBuffers.length < KEEP_FREE_BUFFERS) freeBuffers.push(buffer);
 }
 
+/**
+ * Let go of the pack buffers kept for the next upload (the server at rest); returns their bytes.
+ * Every page a pack ever filled stays resident in a kept buffer: 32 MiB after any large put.
+ */
+export function dropSparePackBuffers(): number {
+  const bytes = freeBuffers.reduce((sum, b) => sum + b.length, 0);
+  freeBuffers.length = 0;
+  return bytes;
+}
+
 /** Throws E_CHUNK_HASH_MISMATCH unless uploaded bytes hashed to what the client claimed. */
 export function checkChunk(claimed: ChunkHash, actual: ChunkHash): void {
   if (actual === claimed) return;

@@ -43,6 +43,13 @@ export class BufferPool {
     this.giveBack(loan.buffer);
   }
 
+  /** Let go of the free buffers (to the garbage collector); returns their bytes. Lent ones come back as usual. */
+  dropFree(): number {
+    const bytes = this.free.length * this.size;
+    this.free.length = 0;
+    return bytes;
+  }
+
   /** A buffer from take that was not lent (or whose loan is over) is free again. */
   giveBack(buffer: Buffer): void {
     if (buffer.length === this.size && this.free.length < this.keep) this.free.push(buffer);

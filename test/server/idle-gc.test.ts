@@ -10,10 +10,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/app.js';
 import type { IdleGcOptions } from '../../server/idle-gc.js';
 import { openEngine, type Engine } from '../../src/engine.js';
+import { chunkBytes, frames } from '../helpers/upload.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MB = 1024 * 1024;
 const COLLECTED = 'collected garbage while idle';
+const COLLECTED_BUSY = 'collected garbage while busy';
 
 let opened: { app: FastifyInstance; engine: Engine; dir: string } | undefined;
 afterEach(async () => {
@@ -71,7 +73,7 @@ describe('collecting garbage once the server is idle', () => {
 
   it('waits while a request is still in progress (a put streams its commit for as long as it uploads)', async () => {
     let releases = 0;
-    const { app, logs } = await appWithIdleGc({ idleMs: 20, growthBytes: 16 * MB, release: async () => (releases++, true) });
+    const { app, logs } = await appWithIdleGc({ idleMs: 20, growthBytes: 16 * MB, busyGrowthBytes: 1024 * MB, release: async () => (releases++, true) });
     const body = new PassThrough();
     const creating = app.inject({ method: 'POST', url: '/v1/repos', headers: { 'content-type': 'application/json' }, payload: body });
     body.write('{"name": ');
@@ -95,7 +97,7 @@ describe('collecting garbage once the server is idle', () => {
   });
 
   it('counts a request the client abandons as ended', async () => {
-    const { app, logs } = await appWithIdleGc({ idleMs: 20, growthBytes: 16 * MB });
+    const { app, logs } = await appWithIdleGc({ idleMs: 20, growthBytes: 16 * MB, busyGrowthBytes: 1024 * MB });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
     const socket = connect(port, '127.0.0.1');
@@ -123,7 +125,7 @@ describe('collecting garbage once the server is idle', () => {
   it('releases the LevelDB memtable a burst of writes left, by default', async () => {
     const { app, logs } = await appWithIdleGc({ idleMs: 20, growthBytes: 1024 * MB });
     const meta = opened!.engine.ctx.meta;
-    for (let at = 0; at < 12_000; at += 1000) {
+    for (let at = 0; at < 3_000; at += 1000) {
       await meta.batch(Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: `t:${at + i}`, value: 'x'.repeat(2048) })), { sync: false });
     }
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
@@ -138,5 +140,46 @@ describe('collecting garbage once the server is idle', () => {
     // A negative: nothing to wait on but the idle time, several times over.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(logs.filter((l) => l.includes(COLLECTED))).toEqual([]);
+  });
+
+  it('collects while a request is in progress once the used heap has grown by the busy step, and not before', async () => {
+    const { app, logs } = await appWithIdleGc({ idleMs: 20, growthBytes: 1024 * MB, busyCheckMs: 20, busyGrowthBytes: 16 * MB });
+    const body = new PassThrough();
+    const creating = app.inject({ method: 'POST', url: '/v1/repos', headers: { 'content-type': 'application/json' }, payload: body });
+    body.write('{"name": ');
+    // A negative: several checks pass with the heap where it was.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(logs.filter((l) => l.includes(COLLECTED_BUSY))).toEqual([]);
+
+    burstOfWork();
+    const grown = heapBytes();
+    await waitFor(() => logs.some((l) => l.includes(COLLECTED_BUSY)), 5_000);
+    expect(grown - heapBytes()).toBeGreaterThan(16 * MB);
+    body.end('"busy-gc"}');
+    expect((await creating).statusCode).toBe(201);
+  });
+
+  it('stops checking once no request is in progress', async () => {
+    const { app, logs } = await appWithIdleGc({ idleMs: 10_000, growthBytes: 1024 * MB, busyCheckMs: 20, busyGrowthBytes: 16 * MB });
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    burstOfWork();
+    // A negative: the heap grew past the step, but after the last request ended.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(logs.filter((l) => l.includes('collected garbage'))).toEqual([]);
+  });
+
+  it('lets go of the pack buffers an upload left for reuse once idle, and collects them', async () => {
+    const { app, logs } = await appWithIdleGc({ idleMs: 20, growthBytes: 1024 * MB, busyGrowthBytes: 1024 * MB });
+    const json = { 'content-type': 'application/json' };
+    expect((await app.inject({ method: 'POST', url: '/v1/repos', headers: json, payload: { name: 'spare' } })).statusCode).toBe(201);
+    const { chunks } = chunkBytes(Buffer.from('bytes that need a pack buffer'));
+    const upload = await app.inject({
+      method: 'POST', url: '/v1/repos/spare/chunks', headers: { 'content-type': 'application/octet-stream' }, payload: frames(chunks),
+    });
+    expect(upload.statusCode).toBe(200);
+
+    // The heap did not grow by the step: the collection is for the dropped buffers.
+    await waitFor(() => logs.some((l) => l.includes(COLLECTED)), 5_000);
+    expect(opened!.engine.dropSpareBuffers()).toBe(0);
   });
 });

@@ -28,4 +28,19 @@ describe('BufferPool', () => {
     pool.giveBack(Buffer.allocUnsafeSlow(8192)); // beyond keep: left to the GC
     expect(pool.take()).toBe(a);
   });
+
+  it('drops its free buffers on request, and takes lent ones back as before', () => {
+    const pool = new BufferPool(8192, 4);
+    const [a, b, c] = [pool.take(), pool.take(), pool.take()];
+    pool.giveBack(a);
+    pool.giveBack(b);
+    pool.lend(c, 1);
+    expect(pool.dropFree()).toBe(2 * 8192);
+    expect(pool.dropFree()).toBe(0);
+    const fresh = pool.take();
+    expect(fresh).not.toBe(a);
+    expect(fresh).not.toBe(b);
+    pool.release(c);
+    expect(pool.take()).toBe(c);
+  });
 });
