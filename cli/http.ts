@@ -4,6 +4,7 @@
  */
 import { DatactlError, fail, isErrorCode, type ErrorCode } from '../src/errors.js';
 import { redactCredentials } from '../src/webhooks/redact.js';
+import { API_HEADER } from '../src/wire/api-header.js';
 import { nodeFetch } from './node-fetch.js';
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
@@ -77,6 +78,19 @@ export function translateNetworkError(err: unknown, baseUrl: string, phase: 'con
       ? `cannot reach datactl server at ${shown} (${failure.why})`
       : `lost the connection to datactl server at ${shown} mid-response (${failure.why})`;
   return new DatactlError('E_INTERNAL', message, { reason: 'unreachable', url: shown, cause: failure.code });
+}
+
+/**
+ * `res` if a datactl server sent it; otherwise the same failure as an unreachable server (exit 6):
+ * nothing at that URL speaks datactl, and the answer's body is not read as one.
+ */
+function checkedDatactl(res: Response, baseUrl: string, spec: RequestSpec): Response {
+  if (res.headers.get(API_HEADER) !== null) return res;
+  void res.body?.cancel().catch(() => undefined);
+  const shown = redactCredentials(baseUrl);
+  throw fail('E_INTERNAL', `no datactl server at ${shown}: something there answered ${spec.method} ${spec.path} with HTTP ${res.status}, without datactl's ${API_HEADER} header`, {
+    reason: 'unreachable', url: shown, status: res.status,
+  });
 }
 
 /** True for errors produced by translateNetworkError (the server could not be reached). */
@@ -164,7 +178,7 @@ export class Transport {
         await sleep(this.retryDelayMs * 4 ** (attempt - 1));
         continue;
       }
-      if (res.ok || spec.accept?.includes(res.status)) return res;
+      if (res.ok || spec.accept?.includes(res.status)) return checkedDatactl(res, this.baseUrl, spec);
       if (res.status === 503 && !last) {
         await res.body?.cancel().catch(() => undefined);
         await sleep(this.retryDelayMs * 4 ** (attempt - 1));

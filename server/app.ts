@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Engine } from '../src/engine.js';
+import { API_HEADER, API_VERSION } from '../src/wire/api-header.js';
 import { registerErrorHandling } from './errors.js';
 import { collectGarbageWhenIdle, type IdleGcOptions } from './idle-gc.js';
 import { chunkRoutes } from './routes/chunks.js';
@@ -39,6 +40,11 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     forceCloseConnections: true,
   });
   registerErrorHandling(app);
+  // Set before routing, so every answer has it: errors, 404s, hijacked streams (sendPieces).
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.header(API_HEADER, API_VERSION);
+    done();
+  });
   if (opts.idleGc) {
     collectGarbageWhenIdle(app, {
       dropSpareBuffers: () => opts.engine.dropSpareBuffers(),

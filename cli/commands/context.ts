@@ -56,6 +56,14 @@ export function positiveInt(name: string) {
   };
 }
 
+/** Commander parser for a text option that must say something (`--author ''` is a mistake, as in git). */
+export function nonBlank(name: string) {
+  return (value: string): string => {
+    if (value.trim() === '') throw fail('E_BAD_REQUEST', `${name} must not be empty`);
+    return value;
+  };
+}
+
 /** Commander collector for repeatable options (`-f a -f b`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

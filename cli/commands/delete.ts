@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { defaultAuthor } from '../defaults.js';
 import { parseBranchSpec } from '../refspec.js';
-import { context } from './context.js';
+import { context, nonBlank } from './context.js';
 
 export function registerDelete(program: Command): void {
   const del = program.command('delete').description('remove data from a branch');
@@ -12,7 +12,7 @@ export function registerDelete(program: Command): void {
     .description('delete a file or a whole directory, as one commit')
     .argument('<repo@branch:/path>', 'what to delete')
     .option('-m, --message <msg>', 'commit message')
-    .option('--author <name>', 'commit author (default: $DATACTL_AUTHOR or your user name)')
+    .option('--author <name>', 'commit author (default: $DATACTL_AUTHOR or your user name)', nonBlank('--author'))
     .action(async (specArg: string, opts: { message?: string; author?: string }, cmd: Command) => {
       const ctx = context(cmd);
       const { repo, branch, path } = parseBranchSpec(specArg, 'require');

@@ -4,7 +4,7 @@ import { fail } from '../../src/errors.js';
 import { formatBytes } from '../progress.js';
 import { parseBranchSpec } from '../refspec.js';
 import type { PutFilesResult } from '../transfer/put.js';
-import { collect, context } from './context.js';
+import { collect, context, nonBlank } from './context.js';
 
 interface PutOptions {
   file?: string[];
@@ -25,7 +25,7 @@ export function registerPut(program: Command): void {
     .option('-f, --file <local>', 'a local file, a directory (with -r), or "-" for stdin; repeatable', collect)
     .option('-r, --recursive', 'upload directories recursively')
     .option('-m, --message <msg>', 'commit message')
-    .option('--author <name>', 'commit author (default: $DATACTL_AUTHOR or your user name)')
+    .option('--author <name>', 'commit author (default: $DATACTL_AUTHOR or your user name)', nonBlank('--author'))
     .option('--no-index', 'read every file (the put index otherwise skips files unchanged since the last put), and record nothing')
     .addHelpText(
       'after',

@@ -3,6 +3,7 @@
  * (`npm test` builds first); skipped when dist/ is missing so a bare `vitest run` says so.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -46,6 +47,10 @@ describe.skipIf(!built)('the datactl binary', () => {
     expect(badName.code).toBe(2);
     expect(badName.stderr).toMatch(/^datactl: invalid repo name/);
     expect((await runCli(['put', 'file', 'r@main:/x'])).code).toBe(2); // no -f
+    for (const args of [['put', 'file', 'r@main:/x', '-f', 'package.json'], ['delete', 'file', 'r@main:/x']]) {
+      const noAuthor = await runCli([...args, '--author', ' ']);
+      expect(noAuthor).toMatchObject({ code: 2, stderr: 'datactl: --author must not be empty\n' });
+    }
   });
 
   it('exits 2 for a server URL it cannot use, saying what one looks like', async () => {
@@ -67,5 +72,20 @@ describe.skipIf(!built)('the datactl binary', () => {
     expect(withUser.code).toBe(6);
     expect(withUser.stderr).toContain(`cannot reach datactl server at ${url.replace('http://', 'http://***@')}`);
     expect(withUser.stderr).not.toContain('s3cret');
+  });
+
+  it('exits 6 when something else answers at the URL, even with a 200 of JSON', async () => {
+    const other = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
+      const r = await runCli(['repo', 'list'], { env: { DATACTL_URL: url } });
+      expect(r).toMatchObject({ code: 6, stdout: '' });
+      expect(r.stderr).toBe(
+        `datactl: no datactl server at ${url}: something there answered GET /v1/repos with HTTP 200, without datactl's x-datactl-api header (is it running? set --server or DATACTL_URL)\n`,
+      );
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 });

@@ -19,7 +19,8 @@ function scriptedFetch(script: Array<'refused' | Response>) {
   return { fn, calls };
 }
 
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const datactl = { 'x-datactl-api': '1' };
+const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...datactl } });
 const unavailable = () => json({ error: { code: 'E_STORE_UNAVAILABLE', message: 'store down' } }, 503);
 const repo = { name: 'r', description: '', createdAt: 'now', branches: 0 };
 
@@ -48,6 +49,14 @@ describe('DatactlClient', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('takes a 2xx without the datactl header for another service on that URL, not for an answer to read', async () => {
+    const foreign = new Response(JSON.stringify({ hello: 'world' }), { status: 200, headers: { 'content-type': 'application/json' } });
+    const { c } = client([foreign]);
+    const err = await c.listRepos().catch((e: unknown) => e);
+    expect(isUnreachable(err)).toBe(true);
+    expect(err).toMatchObject({ message: "no datactl server at http://srv: something there answered GET /v1/repos with HTTP 200, without datactl's x-datactl-api header" });
+  });
+
   it('never retries a commit', async () => {
     const { c, calls } = client([unavailable()]);
     await expect(c.commit('r', { branch: 'main', message: 'm', author: 'a', changes: [] })).rejects.toMatchObject({
@@ -64,7 +73,7 @@ describe('DatactlClient', () => {
   });
 
   it('sends a Range header for partial reads and exposes the datactl headers', async () => {
-    const body = new Response('abc', { status: 206, headers: { 'x-datactl-commit': 'c1', 'x-datactl-content-hash': 'h1', 'content-length': '3' } });
+    const body = new Response('abc', { status: 206, headers: { ...datactl, 'x-datactl-commit': 'c1', 'x-datactl-content-hash': 'h1', 'content-length': '3' } });
     const { c, calls } = client([body]);
     const dl = await c.readFile('r', 'main', '/f', { range: { start: 2 } });
     expect(calls[0]!.headers['range']).toBe('bytes=2-');

@@ -76,6 +76,18 @@ describe('commits', () => {
     expect(res.json.error.message).toBe('manifest for /f: chunk sizes add up to 3, not the declared size 4');
   });
 
+  it('refuses an empty author with 400 and moves nothing; a missing one is "unknown"', async () => {
+    for (const author of ['', '   ']) {
+      const res = await putFilesViaApi(server.url, 'ds', 'authors', { '/a': 'x' }, { author });
+      expect(res.status).toBe(400);
+      expect(res.json.error).toMatchObject({ code: 'E_BAD_REQUEST', message: expect.stringContaining('"author" must not be empty') });
+    }
+    expect((await get('/v1/repos/ds/branches/authors')).status).toBe(404);
+    const res = await putFilesViaApi(server.url, 'ds', 'authors', { '/a': 'x' }, { author: undefined });
+    expect(res.status).toBe(201);
+    expect(res.json.commit.author).toBe('unknown');
+  });
+
   it('commits an empty file', async () => {
     const res = await putFilesViaApi(server.url, 'ds', 'empty', { '/zero': '' });
     expect(res.status).toBe(201);

@@ -8,6 +8,23 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+describe('every answer', () => {
+  it("carries datactl's API header, so a client can tell a datactl server from whatever else answers", async () => {
+    const answers = [
+      await api(server.url, 'POST', '/v1/repos', { name: 'headers' }),
+      await api(server.url, 'GET', '/v1/repos'),
+      await api(server.url, 'GET', '/v1/repos/no-such-repo'),
+      await api(server.url, 'GET', '/v1/no/such/route'),
+      await api(server.url, 'POST', '/v1/repos', '{not json', { 'content-type': 'application/json' }),
+      await api(server.url, 'GET', '/healthz'),
+    ];
+    await putFilesViaApi(server.url, 'headers', 'main', { '/f.txt': 'bytes' });
+    answers.push(await api(server.url, 'GET', '/v1/repos/headers/commits/main/file?path=/f.txt'));
+    expect(answers.map((a) => a.status)).toEqual([201, 200, 404, 404, 400, 200, 200]);
+    for (const a of answers) expect(a.headers.get('x-datactl-api')).toBe('1');
+  });
+});
+
 describe('repos', () => {
   it('creates, inspects, lists and deletes a repo', async () => {
     const created = await api(server.url, 'POST', '/v1/repos', { name: 'images', description: 'cats' });
