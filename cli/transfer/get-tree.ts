@@ -15,6 +15,7 @@ import type { ProgressSink } from '../progress.js';
 import { downloadFile, manifestChunks } from './download.js';
 import { defaultWorkerCount, FilePool } from './file-pool.js';
 import { TaskPool } from './pool.js';
+import { Resumes } from './resume.js';
 import { openFileSink } from './sinks.js';
 import type { WriteBatch, WriteBatchResult } from './write-tasks.js';
 
@@ -177,14 +178,21 @@ class Batch {
 async function fetchBatch(job: EntryDownload, batch: Batch, files: FilePool, spare: ArrayBuffer[]): Promise<void> {
   const hashes = [...batch.hashes];
   const data = new Map<string, Uint8Array>();
-  if (hashes.length > 0) {
-    // The worker re-hashes every chunk against the manifest, so skip the decoder's pass.
-    for await (const frame of job.client.readChunks(job.repo, hashes, { verify: false })) {
-      const expected = hashes[data.size];
-      if (frame.hash !== expected) {
-        throw fail('E_CORRUPT_OBJECT', `server sent chunk ${frame.hash} where ${expected ?? 'nothing'} was expected`);
+  // A cut answer is resumed with the chunks not yet received (resume.ts).
+  for (const resumes = new Resumes(); data.size < hashes.length; ) {
+    const before = data.size;
+    try {
+      // The worker re-hashes every chunk against the manifest, so skip the decoder's pass.
+      for await (const frame of job.client.readChunks(job.repo, before === 0 ? hashes : hashes.slice(before), { verify: false })) {
+        const expected = hashes[data.size];
+        if (frame.hash !== expected) {
+          throw fail('E_CORRUPT_OBJECT', `server sent chunk ${frame.hash} where ${expected ?? 'nothing'} was expected`);
+        }
+        data.set(frame.hash, frame.bytes);
       }
-      data.set(frame.hash, frame.bytes);
+      break;
+    } catch (err) {
+      await resumes.after(err, data.size > before, data.size > 0 && data.size < hashes.length);
     }
   }
   if (data.size !== hashes.length) {
