@@ -47,7 +47,11 @@ export class LocalObjectStore implements ObjectStore {
     this.directIo = opts.directIo ?? true;
   }
 
-  /** Create the root and tmp/ and remove stale temp files; called lazily by every method. */
+  /**
+   * Create the root and tmp/ and remove stale temp files; called lazily by every method that
+   * writes. Reads do without: a store being checked against the metadata (store-match.ts) and
+   * refused is left as it was, not created at a mistyped path.
+   */
   init(): Promise<void> {
     this.ready ??= this.prepare().catch((err: unknown) => {
       this.ready = undefined; // let a later call retry, e.g. once the disk is mounted
@@ -97,7 +101,6 @@ export class LocalObjectStore implements ObjectStore {
   async getRange(key: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     const file = this.pathOf(key);
     assertRange(offset, length);
-    await this.init();
     let fh: FileHandle | undefined;
     try {
       fh = await fs.open(file, 'r');
@@ -116,7 +119,6 @@ export class LocalObjectStore implements ObjectStore {
 
   async stat(key: string): Promise<{ size: number } | undefined> {
     const file = this.pathOf(key);
-    await this.init();
     try {
       const st = await fs.stat(file);
       return st.isFile() ? { size: st.size } : undefined;
@@ -139,7 +141,6 @@ export class LocalObjectStore implements ObjectStore {
   async *list(prefix: string): AsyncIterable<string> {
     const dirKey = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     if (dirKey !== '') assertObjectKey(dirKey);
-    await this.init();
     for await (const key of this.walk(dirKey)) {
       if (key.startsWith(prefix)) yield key;
     }

@@ -4,6 +4,7 @@
  * commits whose bytes are nowhere. A missing bucket is created only for metadata that indexes
  * nothing yet.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,8 @@ describe('a server checks that its object store holds what its metadata indexes'
     expect(err?.message).toMatch(/^object store file:\/\/.*objects-typo holds none of the 1 packs sampled from the metadata in .*local\/meta \(such as [0-9a-f]+\): is this the store this data dir was used with/);
     // `datactl serve` stops there, before listening.
     await expect(startServer({ dataDir, store: typo, host: '127.0.0.1', port: 0, logLevel: 'silent' })).rejects.toThrow(/holds none of the 1 packs sampled/);
+    // A refused path is left as it was: not created, not even its tmp/.
+    expect(existsSync(typo)).toBe(false);
     // The right store still serves.
     expect(await checkError(dataDir)).toBeUndefined();
   });
