@@ -6,10 +6,10 @@ import type { KeyRange, MetaBatch, MetaOp, MetaStore } from './meta-store.js';
 /**
  * LevelDB's memtable size (its default is 4 MiB). Up to two are in memory, the one filling and the
  * one being written out, in malloc arenas that do not shrink back. A put of 100k small files
- * writes ~45 MB of records. Chosen against 32 MiB (a 2026-12-04 choice, when compaction's ~145 MB
- * of extra writes for 4 MiB memtables cost the server ~1.5 s of CPU; the server's own CPU has
- * since halved and compaction runs on LevelDB's thread while the put waits on the network):
- * server peak RSS of that put, three alternating runs each, 32 MiB 264-289 MB, 16 MiB 279-290,
+ * writes ~45 MB of records. 32 MiB was chosen on 2026-12-03, when the compaction that 4 MiB
+ * memtables bring (~145 MB of extra writes, on LevelDB's own thread) cost that put's server
+ * 11.1 s of CPU against 9.6 s; its CPU has since fallen to ~3.5 s, and the difference with it.
+ * Server peak RSS of that put, three alternating runs each: 32 MiB 264-289 MB, 16 MiB 279-290,
  * 8 MiB 249-253, 4 MiB 243-261; server CPU 3.4-3.7 s for all four.
  */
 const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
