@@ -77,7 +77,7 @@ export function translateNetworkError(err: unknown, baseUrl: string, phase: 'con
     phase === 'connect'
       ? `cannot reach datactl server at ${shown} (${failure.why})`
       : `lost the connection to datactl server at ${shown} mid-response (${failure.why})`;
-  return new DatactlError('E_INTERNAL', message, { reason: 'unreachable', url: shown, cause: failure.code });
+  return new DatactlError('E_INTERNAL', message, { reason: 'unreachable', phase, url: shown, cause: failure.code });
 }
 
 /**
@@ -93,9 +93,14 @@ function checkedDatactl(res: Response, baseUrl: string, spec: RequestSpec): Resp
   });
 }
 
-/** True for errors produced by translateNetworkError (the server could not be reached). */
+/** True for errors produced by translateNetworkError (the server could not be reached) or by checkedDatactl (nothing there speaks datactl). */
 export function isUnreachable(err: unknown): boolean {
   return err instanceof DatactlError && err.details?.['reason'] === 'unreachable';
+}
+
+/** True when the connection was lost after the answer's headers, in the middle of its body. */
+export function isCutMidBody(err: unknown): boolean {
+  return isUnreachable(err) && (err as DatactlError).details?.['phase'] === 'body';
 }
 
 const STATUS_FALLBACK: Record<number, ErrorCode> = {

@@ -40,7 +40,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     forceCloseConnections: true,
   });
   registerErrorHandling(app);
-  // Set before routing, so every answer has it: errors, 404s, hijacked streams (sendPieces).
+  // Set as each request starts, so every answer of a route or of the error and not-found handlers
+  // has it, hijacked streams (sendPieces) included. Not the few fastify writes itself (a 503 while
+  // closing, a malformed request line): none is a 2xx, which is all the client checks.
   app.addHook('onRequest', (_request, reply, done) => {
     reply.header(API_HEADER, API_VERSION);
     done();

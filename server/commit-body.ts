@@ -8,7 +8,7 @@ import { parseManifest } from '../src/objects/manifest.js';
 import type { Change, CommitRequest } from '../src/ops/commit.js';
 import { parseBranchName, parseRepoPath, type RepoName } from '../src/types.js';
 import type { NumberedLine } from './ndjson.js';
-import { optionalParent, optionalString } from './params.js';
+import { authorField, optionalParent, optionalString } from './params.js';
 
 type Dict = Record<string, unknown>;
 const MAX_MESSAGE = 64 * 1024;
@@ -19,7 +19,7 @@ export function parseCommitHeader(repo: RepoName, body: Dict): Omit<CommitReques
     repo,
     branch: parseBranchName(body.branch),
     message: boundedText(optionalString(body, 'message') ?? '', 'message'),
-    author: authorOf(optionalString(body, 'author')),
+    author: boundedText(authorField(body), 'author'),
     metadata: parseMetadata(body.metadata),
     parent: optionalParent(body),
     createBranch: body.createBranch !== false,
@@ -114,13 +114,6 @@ function parseMetadata(value: unknown): Record<string, unknown> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw fail('E_BAD_REQUEST', '"metadata" must be a JSON object');
   return value as Record<string, unknown>;
-}
-
-/** As git refuses an empty ident name: a commit's author is who to ask about it. Absent: "unknown". */
-function authorOf(value: string | undefined): string {
-  if (value === undefined) return 'unknown';
-  if (value.trim() === '') throw fail('E_BAD_REQUEST', '"author" must not be empty (leave it out for "unknown")');
-  return boundedText(value, 'author');
 }
 
 function boundedText(value: string, name: string): string {

@@ -19,11 +19,12 @@
  *
  * Once idle: after a burst of work the heap stayed at 89-100 MB through the get that followed,
  * with 16 MB of JS objects live: garbage the burst promoted, kept until some later full
- * collection. So once no request has been in progress for IDLE_MS, the buffers kept for the next
- * upload or read are let go (`dropSpareBuffers`: up to 32 MiB of pack buffers and 12 MiB of read
- * buffers, resident since the burst) and, if that freed any or the used heap grew by GROWTH_BYTES
- * since the last collection, one full collection runs (27-28 ms after that put). A server whose
- * uploads come a few hundred ms apart thus collects after each: 10-30 ms for a small heap.
+ * collection. So once no request has been in progress for IDLE_MS and the used heap (with the
+ * buffers it owns) has grown by GROWTH_BYTES since the last collection, one full collection runs.
+ * Once quiet for QUIET_MS, the buffers kept for the next upload or read are let go and collected
+ * too (`dropSpareBuffers`: up to 32 MiB of pack buffers and 12 MiB of read buffers, resident since
+ * the burst); a server asked something at least once a second keeps them, and does not pay a
+ * collection and fresh buffers per request.
  *
  * Idle means no request in progress, not "no response finished lately": a put streams its commit
  * request for as long as it uploads, so a server whose responses paused for 200 ms used to collect
@@ -41,6 +42,7 @@ import vm from 'node:vm';
 import type { FastifyInstance } from 'fastify';
 
 const IDLE_MS = 200;
+const QUIET_MS = 1000;
 const GROWTH_BYTES = 16 * 1024 * 1024;
 const BUSY_CHECK_MS = 250;
 const BUSY_GROWTH_BYTES = 32 * 1024 * 1024;
@@ -51,10 +53,13 @@ export interface IdleGcOptions {
   idleMs?: number;
   /** Growth of the used heap since the last collection that makes an idle moment collect. */
   growthBytes?: number;
+  /** How often the busy check runs while any request is in progress. */
   busyCheckMs?: number;
   /** Growth of the JS heap (external memory aside) since the last collection that makes a busy check collect. */
   busyGrowthBytes?: number;
-  /** Run first on each idle moment: lets go of buffers kept for reuse, returns their bytes (freed by the collection it then runs). */
+  /** No request for this long (longer than idleMs): the spare buffers go. */
+  quietMs?: number;
+  /** Lets go of buffers kept for reuse, returns their bytes (freed by the collection then run). */
   dropSpareBuffers?: () => number;
   /** Also run on each idle moment (after the collection, if any); its failure is logged, never thrown. */
   release?: () => Promise<boolean>;
@@ -67,10 +72,12 @@ export function collectGarbageWhenIdle(app: FastifyInstance, options: IdleGcOpti
   const growthBytes = options.growthBytes ?? GROWTH_BYTES;
   const busyCheckMs = options.busyCheckMs ?? BUSY_CHECK_MS;
   const busyGrowthBytes = options.busyGrowthBytes ?? BUSY_GROWTH_BYTES;
+  const quietMs = options.quietMs ?? QUIET_MS;
   let baseline = usedBytes();
   let heapBaseline = heapBytes();
   let inProgress = 0;
   let idleTimer: NodeJS.Timeout | undefined;
+  let quietTimer: NodeJS.Timeout | undefined;
   let busyTimer: NodeJS.Timeout | undefined;
   let closed = false;
   const collectNow = (gc: CollectGarbage, moment: 'idle' | 'busy') => {
@@ -85,8 +92,7 @@ export function collectGarbageWhenIdle(app: FastifyInstance, options: IdleGcOpti
   };
   const onIdle = () => {
     if (closed || inProgress > 0) return;
-    const dropped = options.dropSpareBuffers?.() ?? 0;
-    if (collect && (dropped > 0 || usedBytes() >= baseline + growthBytes)) collectNow(collect, 'idle');
+    if (collect && usedBytes() >= baseline + growthBytes) collectNow(collect, 'idle');
     if (options.release) {
       const started = performance.now();
       options.release().then(
@@ -95,16 +101,24 @@ export function collectGarbageWhenIdle(app: FastifyInstance, options: IdleGcOpti
       );
     }
   };
+  const onQuiet = () => {
+    if (closed || inProgress > 0) return;
+    const dropped = options.dropSpareBuffers?.() ?? 0;
+    if (collect && dropped > 0) collectNow(collect, 'idle');
+  };
   const ended = () => {
-    if (--inProgress > 0 || closed) return;
+    if (--inProgress > 0) return;
     clearInterval(busyTimer);
     busyTimer = undefined;
-    // One timer for the app's life: refresh() re-arms it, fired or not, without a new allocation.
+    if (closed) return;
+    // One timer each for the app's life: refresh() re-arms it, fired or not, without a new allocation.
     if (idleTimer) idleTimer.refresh();
     else idleTimer = setTimeout(onIdle, idleMs).unref();
+    if (quietTimer) quietTimer.refresh();
+    else quietTimer = setTimeout(onQuiet, quietMs).unref();
   };
   app.addHook('onRequest', (_request, reply, done) => {
-    if (inProgress++ === 0 && collect) busyTimer = setInterval(onBusy, busyCheckMs).unref();
+    if (inProgress++ === 0 && collect && !closed) busyTimer = setInterval(onBusy, busyCheckMs).unref();
     // 'close' comes once per response: after it is sent, or when the client goes away mid-way
     // (then no 'finish', and fastify's onResponse does not run).
     reply.raw.once('close', ended);
@@ -113,6 +127,7 @@ export function collectGarbageWhenIdle(app: FastifyInstance, options: IdleGcOpti
   app.addHook('onClose', (_app, done) => {
     closed = true;
     clearTimeout(idleTimer);
+    clearTimeout(quietTimer);
     clearInterval(busyTimer);
     done();
   });

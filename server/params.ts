@@ -36,6 +36,17 @@ export function optionalString(obj: Dict | undefined, name: string): string | un
   return v;
 }
 
+/**
+ * The `author` of a write (commit body or query): absent is "unknown"; blank is refused, as git
+ * refuses an empty ident name: a commit's author is who to ask about it.
+ */
+export function authorField(obj: Dict | undefined): string {
+  const value = optionalString(obj, 'author');
+  if (value === undefined) return 'unknown';
+  if (value.trim() === '') throw fail('E_BAD_REQUEST', '"author" must not be empty (leave it out for "unknown")');
+  return value;
+}
+
 export function pathQuery(query: unknown, fallback?: string) {
   const v = optionalString(query as Dict, 'path') ?? fallback;
   if (v === undefined) throw fail('E_BAD_REQUEST', '"path" query parameter is required');

@@ -7,9 +7,9 @@ import { DEFAULT_CHUNKER_PARAMS, validateChunkerParams, type ChunkerParams } fro
 import { LevelMetaStore } from './meta/level-meta.js';
 import type { MetaStore } from './meta/meta-store.js';
 import { createContext, type EngineContext, type EngineOptions } from './ops/context.js';
-import type { ObjectStore } from './storage/object-store.js';
 import { dropSparePackBuffers } from './packs/pack-writer.js';
 import { indexIsEmpty, verifyStoreHoldsIndex } from './packs/store-match.js';
+import type { ObjectStore } from './storage/object-store.js';
 import { openObjectStore } from './storage/open-store.js';
 import { WebhookService, type WebhookEngineHooks } from './webhooks/service.js';
 import type { WebhookSettings } from './webhooks/types.js';
@@ -39,7 +39,8 @@ export interface Engine {
   check(): Promise<void>;
   /**
    * Let go of the buffers kept for the next upload or read (pack and run buffers), for when the
-   * server is at rest; returns their bytes, freed by the next garbage collection.
+   * server is at rest; returns their bytes, freed by the next garbage collection. The pack
+   * buffers are kept per process, shared by every engine in it.
    */
   dropSpareBuffers(): number;
   close(): Promise<void>;

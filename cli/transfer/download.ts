@@ -12,7 +12,7 @@
 import { fail } from '../../src/errors.js';
 import type { FileEntry } from '../api-types.js';
 import type { DatactlClient } from '../client.js';
-import { readBody } from '../http.js';
+import { isCutMidBody, readBody } from '../http.js';
 import { NO_PROGRESS, type ProgressSink } from '../progress.js';
 import { Resumes } from './resume.js';
 import type { Sink } from './sinks.js';
@@ -38,6 +38,7 @@ export async function downloadFile(
       try {
         const download = await client.readFile(repo, commit, entry.path, { verifiedByCaller: true, ...(resumeAt > 0 ? { range: { start: resumeAt } } : {}) });
         if (resumeAt > 0 && download.status !== 206) {
+          await download.body.cancel().catch(() => undefined); // an unread answer would keep the CLI from exiting
           throw fail('E_INTERNAL', `server answered HTTP ${download.status} to a resumed read of ${entry.path} from byte ${resumeAt}, not 206`, { path: entry.path });
         }
         for await (const part of readBody(download.body, client.baseUrl)) {
@@ -49,7 +50,9 @@ export async function downloadFile(
         }
         break;
       } catch (err) {
-        await resumes.after(err, received > resumeAt, received > 0 && received < entry.size);
+        // Cut after the last byte: there is nothing to ask for (the verifier has had every byte).
+        if (received === entry.size && isCutMidBody(err)) break;
+        await resumes.after(err, received > resumeAt);
       }
     }
     verifier.finish();

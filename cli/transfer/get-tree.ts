@@ -192,7 +192,7 @@ async function fetchBatch(job: EntryDownload, batch: Batch, files: FilePool, spa
       }
       break;
     } catch (err) {
-      await resumes.after(err, data.size > before, data.size > 0 && data.size < hashes.length);
+      await resumes.after(err, data.size > before);
     }
   }
   if (data.size !== hashes.length) {

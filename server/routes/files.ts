@@ -6,7 +6,7 @@ import type { EngineContext } from '../../src/ops/context.js';
 import { deletePath } from '../../src/ops/delete-path.js';
 import { openFile, type ByteRange } from '../../src/ops/read-file.js';
 import { uploadFile } from '../../src/ops/upload-file.js';
-import { branchParam, flagQuery, optionalString, pageQuery, pathQuery, refParam, repoParam } from '../params.js';
+import { authorField, branchParam, flagQuery, optionalString, pageQuery, pathQuery, refParam, repoParam } from '../params.js';
 import { sendPieces } from '../send-pieces.js';
 import { commitView } from '../views.js';
 
@@ -71,7 +71,7 @@ export function fileRoutes(app: FastifyInstance, ctx: EngineContext): void {
         path,
         body,
         message: optionalString(q, 'message') ?? `put ${path}`,
-        author: optionalString(q, 'author') ?? 'unknown',
+        author: authorField(q),
       });
       const { chunks: _chunks, ...file } = result.manifest;
       return reply.status(result.created ? 201 : 200).send({ created: result.created, commit: result.commit && commitView(repo, result.commit), file });
@@ -82,7 +82,7 @@ export function fileRoutes(app: FastifyInstance, ctx: EngineContext): void {
     const repo = repoParam(req.params);
     const q = req.query as Record<string, unknown>;
     const path = pathQuery(q);
-    const result = await deletePath(ctx, repo, branchParam(req.params), path, optionalString(q, 'message') ?? `delete ${path}`, optionalString(q, 'author') ?? 'unknown');
+    const result = await deletePath(ctx, repo, branchParam(req.params), path, optionalString(q, 'message') ?? `delete ${path}`, authorField(q));
     return reply.status(result.created ? 201 : 200).send({ created: result.created, commit: result.commit && commitView(repo, result.commit) });
   });
 }

@@ -5,12 +5,14 @@ import type { KeyRange, MetaBatch, MetaOp, MetaStore } from './meta-store.js';
 
 /**
  * LevelDB's memtable size (its default is 4 MiB). Up to two are in memory, the one filling and the
- * one being written out, in malloc arenas that do not shrink back. A put of 100k small files
- * writes ~45 MB of records. 32 MiB was chosen on 2026-12-03, when the compaction that 4 MiB
- * memtables bring (~145 MB of extra writes, on LevelDB's own thread) cost that put's server
- * 11.1 s of CPU against 9.6 s; its CPU has since fallen to ~3.5 s, and the difference with it.
- * Server peak RSS of that put, three alternating runs each: 32 MiB 264-289 MB, 16 MiB 279-290,
- * 8 MiB 249-253, 4 MiB 243-261; server CPU 3.4-3.7 s for all four.
+ * one being written out; the malloc memory a written-out one held is reused by the next rather
+ * than given back, so this sets the peak. A put of 100k small files writes ~45 MB of records.
+ * 32 MiB was chosen on 2026-12-03, when the compaction that 4 MiB memtables bring (~145 MB of
+ * extra writes, on LevelDB's own thread) cost that put's server 11.1 s of CPU against 9.6 s; its
+ * CPU has since fallen to ~3.5 s, and the difference with it. Server peak RSS of that put, three
+ * alternating runs each on the build before (65e9cb5): 32 MiB 264-289 MB, 16 MiB 279-290, 8 MiB
+ * 249-253, 4 MiB 243-261; server CPU 3.4-3.7 s for all four. 8 rather than LevelDB's 4: the same
+ * peak with half the level-0 tables to merge.
  */
 const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
 
@@ -20,7 +22,11 @@ const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
  * table (and a new log file) for little memory.
  */
 const RELEASE_FROM_BYTES = 2 * 1024 * 1024;
-/** What LevelDB's memtable spends on an entry beyond its key and value (tag, lengths, skiplist node). */
+/**
+ * What LevelDB's memtable spends on an entry beyond its key and value (tag, lengths, skiplist
+ * node): measured, its approximate-memory-usage grew 2097 bytes per entry of a 10-byte key and a
+ * 2048-byte value.
+ */
 const ENTRY_OVERHEAD_BYTES = 40;
 /** A key range past every key (all begin with an ASCII prefix): compacting it touches no table. */
 const PAST_ALL_KEYS = { start: '\uffff', end: '\uffff\uffff' };
@@ -45,9 +51,11 @@ export class LevelMetaStore implements MetaStore {
   /** The write failure that requires a reopen, until one succeeds. */
   private failure: Error | undefined;
   /**
-   * About what the memtable holds: bytes written since the last release, less a memtable's worth
-   * each time they fill one (LevelDB then writes it out on its own). LevelDB has no property for
-   * the memtable alone (`approximate-memory-usage` adds the block cache, full after reads).
+   * About what the memtable holds: what was written since it was last swapped out. LevelDB swaps
+   * it for a fresh one at the start of a write that finds it over WRITE_BUFFER_BYTES (the write
+   * that took it over went in whole), so that is when this starts again from 0. Characters, not
+   * bytes: keys and nearly all values are ASCII. LevelDB has no property for the memtable alone
+   * (`approximate-memory-usage` adds the block cache, full after reads).
    */
   private unflushedBytes = 0;
   private reopening: Promise<void> | undefined;
@@ -138,6 +146,8 @@ export class LevelMetaStore implements MetaStore {
   async clear(range: { gte: string; lt: string }): Promise<void> {
     if (this.failure) await this.recover();
     await this.written(this.db.clear(range));
+    // A tombstone per key, not counted one by one: enough to be worth writing out at rest.
+    this.unflushedBytes = Math.max(this.unflushedBytes, RELEASE_FROM_BYTES);
   }
 
   async releaseMemory(): Promise<boolean> {
@@ -145,13 +155,20 @@ export class LevelMetaStore implements MetaStore {
     if (this.failure || this.db.status !== 'open' || this.unflushedBytes < RELEASE_FROM_BYTES) return false;
     // LevelDB's CompactRange first writes out the memtable, then compacts whatever tables hold keys
     // in the range: none do here, so only the memtable is written.
-    this.unflushedBytes = 0;
-    await db.compactRange(PAST_ALL_KEYS.start, PAST_ALL_KEYS.end);
+    const unflushed = this.unflushedBytes;
+    this.unflushedBytes = 0; // writes during the compaction go to the fresh memtable
+    try {
+      await db.compactRange(PAST_ALL_KEYS.start, PAST_ALL_KEYS.end);
+    } catch (err) {
+      this.unflushedBytes += unflushed;
+      throw err;
+    }
     return true;
   }
 
   private addUnflushed(bytes: number): void {
-    this.unflushedBytes = (this.unflushedBytes + bytes) % WRITE_BUFFER_BYTES;
+    if (this.unflushedBytes > WRITE_BUFFER_BYTES) this.unflushedBytes = 0;
+    this.unflushedBytes += bytes;
   }
 
   async check(): Promise<void> {

@@ -86,6 +86,17 @@ describe('commits', () => {
     const res = await putFilesViaApi(server.url, 'ds', 'authors', { '/a': 'x' }, { author: undefined });
     expect(res.status).toBe(201);
     expect(res.json.commit.author).toBe('unknown');
+    // The query-string writes too: a server-side put and a delete.
+    const head = res.json.commit.id;
+    for (const [method, url, body] of [
+      ['PUT', '/v1/repos/ds/branches/authors/file?path=/b&author=%20', 'bytes'],
+      ['DELETE', '/v1/repos/ds/branches/authors/file?path=/a&author=', undefined],
+    ] as const) {
+      const refused = await api(server.url, method, url, body, body ? { 'content-type': 'application/octet-stream' } : {});
+      expect(refused.status, url).toBe(400);
+      expect(refused.json.error.message).toContain('"author" must not be empty');
+    }
+    expect((await get('/v1/repos/ds/branches/authors')).json.head).toBe(head);
   });
 
   it('commits an empty file', async () => {
