@@ -7,10 +7,10 @@
  * live. So while any request is in progress, every BUSY_CHECK_MS the JS heap's used bytes are
  * compared with what the last collection left, and a full collection runs once they have grown
  * by BUSY_GROWTH_BYTES (8-25 ms of the main thread each; 3-5 in a 100k-file put). Server peak of
- * that put, three runs each: 214-218 MB against 252-274 MB on the build before (which also had
- * 32 MiB memtables), server user CPU ~+0.1 s. Measured when the check still counted external
+ * that put, three runs each: 224-229 MB against 264-287 MB on the build before (which also had
+ * 32 MiB memtables), server user CPU +0.0-0.3 s. Measured when the check still counted external
  * memory too: a 16 MiB step cost ~0.4 s more CPU than 32 MiB for no lower peak, 64 MiB peaked at
- * 223-235 MB.
+ * 234-246 MB.
  *
  * Not counted while busy: the buffers V8 accounts as external memory. A 1 GB upload passes its
  * socket reads through them, and a full collection in the middle of it moves the reads still in

@@ -10,8 +10,8 @@ import type { KeyRange, MetaBatch, MetaOp, MetaStore } from './meta-store.js';
  * 32 MiB was chosen on 2026-12-03, when the compaction that 4 MiB memtables bring (~145 MB of
  * extra writes, on LevelDB's own thread) cost that put's server 11.1 s of CPU against 9.6 s; its
  * CPU has since fallen to ~3.5 s, and the difference with it. Server peak RSS of that put, three
- * alternating runs each on the build before (65e9cb5): 32 MiB 264-289 MB, 16 MiB 279-290, 8 MiB
- * 249-253, 4 MiB 243-261; server CPU 3.4-3.7 s for all four. 8 rather than LevelDB's 4: the same
+ * alternating runs each on the build before (65e9cb5): 32 MiB 277-303 MB, 16 MiB 293-304, 8 MiB
+ * 250-265, 4 MiB 255-274; server CPU 3.4-3.7 s for all four. 8 rather than LevelDB's 4: the same
  * peak with half the level-0 tables to merge.
  */
 const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
