@@ -17,7 +17,7 @@
  * flight into the old generation, where only the next full collection frees them; V8 then
  * starts one for external memory every ~90 ms, each moving the next reads in flight there, to
  * the end of the upload. Counted, they set that off in about half of the 1 GB puts (28-35 full
- * collections instead of 2-3, server CPU 0.9-1.0 -> 1.4-1.8 s).
+ * collections instead of 2-3, server CPU 0.9-1.0 -> 1.2-1.8 s).
  *
  * Once idle: after a burst of work the heap stayed at 89-100 MB through the get that followed,
  * with 16 MB of JS objects live: garbage the burst promoted, kept until some later full
