@@ -75,8 +75,7 @@ export function collectGarbageWhenIdle(app: FastifyInstance, options: IdleGcOpti
   const busyCheckMs = options.busyCheckMs ?? BUSY_CHECK_MS;
   const busyGrowthBytes = options.busyGrowthBytes ?? BUSY_GROWTH_BYTES;
   const quietMs = options.quietMs ?? QUIET_MS;
-  let baseline = usedBytes();
-  let heapBaseline = heapBytes();
+  let { used: baseline, heap: heapBaseline } = heapUse();
   let inProgress = 0;
   let idleTimer: NodeJS.Timeout | undefined;
   let quietTimer: NodeJS.Timeout | undefined;
@@ -85,16 +84,15 @@ export function collectGarbageWhenIdle(app: FastifyInstance, options: IdleGcOpti
   const collectNow = (gc: CollectGarbage, moment: 'idle' | 'busy') => {
     const started = performance.now();
     gc();
-    baseline = usedBytes();
-    heapBaseline = heapBytes();
+    ({ used: baseline, heap: heapBaseline } = heapUse());
     app.log.debug({ ms: Math.round(performance.now() - started), usedBytes: baseline }, `collected garbage while ${moment}`);
   };
   const onBusy = () => {
-    if (collect && !closed && inProgress > 0 && heapBytes() >= heapBaseline + busyGrowthBytes) collectNow(collect, 'busy');
+    if (collect && !closed && inProgress > 0 && heapUse().heap >= heapBaseline + busyGrowthBytes) collectNow(collect, 'busy');
   };
   const onIdle = () => {
     if (closed || inProgress > 0) return;
-    if (collect && usedBytes() >= baseline + growthBytes) collectNow(collect, 'idle');
+    if (collect && heapUse().used >= baseline + growthBytes) collectNow(collect, 'idle');
     if (options.release) {
       const started = performance.now();
       options.release().then(
@@ -135,15 +133,13 @@ export function collectGarbageWhenIdle(app: FastifyInstance, options: IdleGcOpti
   });
 }
 
-/** V8's used heap alone: JS objects, live or garbage. */
-function heapBytes(): number {
-  return v8.getHeapStatistics().used_heap_size;
-}
-
-/** V8's used heap (live objects and garbage not yet collected) plus the ArrayBuffer memory it accounts for. */
-function usedBytes(): number {
+/**
+ * `heap`: V8's used heap alone (JS objects, live or garbage not yet collected); `used`: that plus
+ * the ArrayBuffer memory V8 accounts for.
+ */
+function heapUse(): { heap: number; used: number } {
   const h = v8.getHeapStatistics();
-  return h.used_heap_size + h.external_memory;
+  return { heap: h.used_heap_size, used: h.used_heap_size + h.external_memory };
 }
 
 /**

@@ -28,6 +28,9 @@ const RELEASE_FROM_BYTES = 2 * 1024 * 1024;
  * 2048-byte value.
  */
 const ENTRY_OVERHEAD_BYTES = 40;
+
+/** What a put (with `value`) or a delete adds to the memtable, about. */
+const entryBytes = (key: string, value = ''): number => key.length + value.length + ENTRY_OVERHEAD_BYTES;
 /** A key range past every key (all begin with an ASCII prefix): compacting it touches no table. */
 const PAST_ALL_KEYS = { start: '\uffff', end: '\uffff\uffff' };
 
@@ -91,10 +94,10 @@ export class LevelMetaStore implements MetaStore {
     for (const op of ops) {
       if (op.type === 'put') {
         batch.put(op.key, op.value);
-        bytes += op.key.length + op.value.length + ENTRY_OVERHEAD_BYTES;
+        bytes += entryBytes(op.key, op.value);
       } else {
         batch.del(op.key);
-        bytes += op.key.length + ENTRY_OVERHEAD_BYTES;
+        bytes += entryBytes(op.key);
       }
     }
     await this.written(batch.write({ sync: opts.sync ?? true }));
@@ -113,7 +116,7 @@ export class LevelMetaStore implements MetaStore {
         } catch (err) {
           throw closed(err);
         }
-        bytes += key.length + value.length + ENTRY_OVERHEAD_BYTES;
+        bytes += entryBytes(key, value);
       },
       del: (key) => {
         try {
@@ -121,7 +124,7 @@ export class LevelMetaStore implements MetaStore {
         } catch (err) {
           throw closed(err);
         }
-        bytes += key.length + ENTRY_OVERHEAD_BYTES;
+        bytes += entryBytes(key);
       },
       // A batch opened before a reopen belongs to the closed database: its write fails, as it should.
       write: async (opts = {}) => {
