@@ -9,9 +9,10 @@ interface GetOptions {
   output?: string;
   recursive?: boolean;
   fsync?: boolean;
+  directIo: boolean;
 }
 
-export function registerGet(program: Command): void {
+export function registerGet(program: Command, env: NodeJS.ProcessEnv = process.env): void {
   const get = program.command('get').description('download data, verified against its hashes');
 
   get
@@ -21,6 +22,7 @@ export function registerGet(program: Command): void {
     .option('-o, --output <path>', 'write here (a directory\'s contents go under it); "-" is stdout')
     .option('-r, --recursive', 'download a directory recursively')
     .option('--fsync', 'fsync each file before renaming it into place (durable across a power loss; slower)')
+    .option('--no-direct-io', 'write files of 64 MiB and more through the page cache, not with O_DIRECT (env DATACTL_DIRECT_IO=0)')
     .action(async (spec: string, opts: GetOptions, cmd: Command) => {
       const ctx = context(cmd);
       const src = parseRefSpec(spec, 'require');
@@ -42,6 +44,7 @@ export function registerGet(program: Command): void {
           ...(opts.output !== undefined ? { output: opts.output } : {}),
           recursive: opts.recursive === true,
           fsync: opts.fsync === true,
+          directIo: opts.directIo && env['DATACTL_DIRECT_IO'] !== '0',
           progress: bar,
         });
         bar.end();

@@ -61,7 +61,7 @@ async function getFilesUnchecked(client: DatactlClient, options: GetFilesOptions
 
   if (entry.type === 'file') {
     const target = options.output === undefined ? undefined : await fileTarget(options.output, entry.name);
-    const sink = target ? await openFileSink(target, { fsync: options.fsync ?? false }) : streamSink(options.stdout ?? process.stdout);
+    const sink = target ? await openFileSink(target, { fsync: options.fsync ?? false, size: entry.size, directIo: options.directIo ?? true }) : streamSink(options.stdout ?? process.stdout);
     progress.setTotal(entry.size);
     await downloadFile(client, repo, commit, entry, sink, progress);
     return { ...base, output: target ?? null, files: 1, bytes: entry.size };

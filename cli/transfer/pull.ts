@@ -76,8 +76,8 @@ export async function pull(client: DatactlClient, options: PullOptions): Promise
       warned = true;
     }
   };
-  const { smallFileBytes, batchBytes, inFlight } = options;
-  const tuning = { smallFileBytes, batchBytes, inFlight };
+  const { smallFileBytes, batchBytes, inFlight, directIo } = options;
+  const tuning = { smallFileBytes, batchBytes, inFlight, directIo };
   await downloadEntries({ ...tuning, client, repo: pin.repo, commit, progress, onWritten: addToCache }, toDownload);
   return {
     repo: pin.repo,

@@ -54,13 +54,8 @@ export function directWritable(part: Uint8Array): boolean {
  * file's metadata, so the caller still fsyncs.
  */
 export async function writeDirect(file: string, part: Uint8Array): Promise<boolean> {
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o644);
-  } catch (err) {
-    if (isEinval(err)) return false;
-    throw err;
-  }
+  const fh = await createDirect(file);
+  if (!fh) return false;
   let ok = false;
   try {
     const padded = new Uint8Array(part.buffer, part.byteOffset, roundUp(part.byteLength));
@@ -85,10 +80,23 @@ export async function writeDirect(file: string, part: Uint8Array): Promise<boole
   return ok;
 }
 
-function roundUp(n: number): number {
+/**
+ * Create `file` (which must not exist) for writing with O_DIRECT; undefined, creating nothing,
+ * when the filesystem refuses O_DIRECT (EINVAL).
+ */
+export async function createDirect(file: string): Promise<fs.FileHandle | undefined> {
+  try {
+    return await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o644);
+  } catch (err) {
+    if (isEinval(err)) return undefined;
+    throw err;
+  }
+}
+
+export function roundUp(n: number): number {
   return Math.ceil(n / DIRECT_ALIGN) * DIRECT_ALIGN;
 }
 
-function isEinval(err: unknown): boolean {
+export function isEinval(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'EINVAL';
 }

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,37 @@ describe('file sink', () => {
     expect(await readdir(dir)).toEqual(['out.bin']);
   });
 
-  it('reports a failed disk write to the caller, and aborts cleanly', async () => {
+  it('writes a large file past the page cache (O_DIRECT), exactly, whatever the sizes of the writes', async () => {
+    // From 64 MiB a download bypasses the page cache; its last block is padded, then cut back.
+    const size = 64 * 1024 * 1024 + 4097;
+    const data = seededBytes(5, size);
+    const sink = await openFileSink(path.join(dir, 'big.bin'), { size });
+    const sizes = [65_536, 1, 4 * 1024 * 1024 + 3, 700_000, 65_536 * 3];
+    let offset = 0;
+    for (let i = 0; offset < data.length; i++) {
+      const piece = Buffer.from(data.subarray(offset, offset + sizes[i % sizes.length]!));
+      await sink.write(piece);
+      piece.fill(0);
+      offset += piece.length;
+      if (i === 0) expect(await openFlags('.big.bin.datactl-tmp-') & constants.O_DIRECT).toBe(constants.O_DIRECT);
+    }
+    await sink.commit();
+    expect((await readFile(path.join(dir, 'big.bin'))).equals(data)).toBe(true);
+    expect(await readdir(dir)).toEqual(['big.bin']);
+  });
+
+  it('writes a small file through the page cache', async () => {
+    const sink = await openFileSink(path.join(dir, 'small.bin'), { size: 1000 });
+    await sink.write(seededBytes(6, 1000));
+    expect(await openFlags('.small.bin.datactl-tmp-') & constants.O_DIRECT).toBe(0);
+    await sink.commit();
+    expect(await readFile(path.join(dir, 'small.bin'))).toEqual(Buffer.from(seededBytes(6, 1000)));
+  });
+
+  it.each([
+    ['through the page cache', 0],
+    ['past the page cache', 64 * 1024 * 1024],
+  ])('reports a failed disk write to the caller, and aborts cleanly (%s)', async (_how, size) => {
     // A real failure: the file-size limit (ulimit -f, in KiB) makes the disk write fail with
     // EFBIG once the file passes 2 MiB. It must reach the caller (never escape as an unhandled
     // rejection, which would end the process), and abort must leave no temp file.
@@ -42,11 +73,11 @@ describe('file sink', () => {
       import { openFileSink } from ${JSON.stringify(sinks)};
       import { readdirSync } from 'node:fs';
       const dir = ${JSON.stringify(dir)};
-      const sink = await openFileSink(dir + '/big.bin');
+      const sink = await openFileSink(dir + '/big.bin', { size: ${size} });
       const piece = Buffer.alloc(65536, 1);
       let failed;
       try {
-        for (let i = 0; i < 64; i++) {
+        for (let i = 0; i < 96; i++) {
           await sink.write(piece);
           await new Promise((r) => setTimeout(r, 2)); // as a download waits on the network
         }
@@ -69,3 +100,15 @@ describe('file sink', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 });
+
+/** The open flags (fdinfo) of this process's one open file whose name starts with `prefix`. */
+async function openFlags(prefix: string): Promise<number> {
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (path.basename(target).startsWith(prefix)) {
+      const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+      return parseInt(/^flags:\s+([0-7]+)/m.exec(info)![1]!, 8);
+    }
+  }
+  throw new Error(`no open file named ${prefix}*`);
+}
