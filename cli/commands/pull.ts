@@ -10,10 +10,9 @@ interface PullCommandOptions {
   output: string;
   allowBranch?: boolean;
   cache?: string;
-  directIo: boolean;
 }
 
-export function registerPull(program: Command, env: NodeJS.ProcessEnv = process.env): void {
+export function registerPull(program: Command): void {
   program
     .command('pull')
     .description('download the files of a pinned commit, verified, reusing a local content cache')
@@ -23,7 +22,6 @@ export function registerPull(program: Command, env: NodeJS.ProcessEnv = process.
     .option('-o, --output <dir>', 'write files here, at their repo paths', '.')
     .option('--allow-branch', 'accept a pin that names only a branch: use its head as it is now')
     .option('--cache <dir>', 'content cache (env DATACTL_CACHE_DIR, default ~/.cache/datactl)')
-    .option('--no-direct-io', 'write files of 64 MiB and more through the page cache, not with O_DIRECT (env DATACTL_DIRECT_IO=0)')
     .action(async (paths: string[], opts: PullCommandOptions, cmd: Command) => {
       const ctx = context(cmd);
       const [client, { pull }] = await Promise.all([ctx.client(), import('../transfer/pull.js')]);
@@ -35,7 +33,6 @@ export function registerPull(program: Command, env: NodeJS.ProcessEnv = process.
           output: opts.output,
           paths: paths.length > 0 ? paths : ['/'],
           allowBranch: opts.allowBranch === true,
-          directIo: opts.directIo && env['DATACTL_DIRECT_IO'] !== '0',
           ...(opts.cache !== undefined ? { cacheDir: opts.cache } : {}),
           progress: bar,
           onWarning: (message) => ctx.out.warn(message),

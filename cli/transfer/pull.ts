@@ -76,7 +76,10 @@ export async function pull(client: DatactlClient, options: PullOptions): Promise
       warned = true;
     }
   };
-  const { smallFileBytes, batchBytes, inFlight, directIo } = options;
+  const { smallFileBytes, batchBytes, inFlight } = options;
+  // Each file is copied into the cache as soon as it is written, which reads it back: through the
+  // page cache that read costs no disk I/O, past it (O_DIRECT) it would read the whole file again.
+  const directIo = cache === undefined && options.directIo !== false;
   const tuning = { smallFileBytes, batchBytes, inFlight, directIo };
   await downloadEntries({ ...tuning, client, repo: pin.repo, commit, progress, onWritten: addToCache }, toDownload);
   return {
