@@ -50,7 +50,9 @@ const DIRECT_FROM_BYTES = 64 * 1024 * 1024;
 
 export async function openFileSink(target: string, options: FileSinkOptions = {}): Promise<Sink> {
   const temp = tempPathFor(target);
-  const direct = options.directIo !== false && (options.size ?? 0) >= DIRECT_FROM_BYTES ? await createDirect(temp) : undefined;
+  const wantDirect = options.directIo !== false && (options.size ?? 0) >= DIRECT_FROM_BYTES;
+  // 0o666 (less the umask), as open(temp, 'wx') creates the file.
+  const direct = wantDirect ? await createDirect(temp, 0o666) : undefined;
   const handle = direct ?? (await open(temp, 'wx'));
   return new FileSink(target, temp, handle, options.fsync ?? false, direct !== undefined);
 }

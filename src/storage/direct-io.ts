@@ -82,11 +82,11 @@ export async function writeDirect(file: string, part: Uint8Array): Promise<boole
 
 /**
  * Create `file` (which must not exist) for writing with O_DIRECT; undefined, creating nothing,
- * when the filesystem refuses O_DIRECT (EINVAL).
+ * when the filesystem refuses O_DIRECT (EINVAL). `mode` as for open(2), before the umask.
  */
-export async function createDirect(file: string): Promise<fs.FileHandle | undefined> {
+export async function createDirect(file: string, mode = 0o644): Promise<fs.FileHandle | undefined> {
   try {
-    return await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o644);
+    return await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, mode);
   } catch (err) {
     if (isEinval(err)) return undefined;
     throw err;

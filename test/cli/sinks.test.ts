@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:fs';
-import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,9 @@ describe('file sink', () => {
     await sink.commit();
     expect((await readFile(path.join(dir, 'big.bin'))).equals(data)).toBe(true);
     expect(await readdir(dir)).toEqual(['big.bin']);
+    // Created with the permissions any new file gets (0666 less the umask).
+    await writeFile(path.join(dir, 'plain'), '');
+    expect((await stat(path.join(dir, 'big.bin'))).mode).toBe((await stat(path.join(dir, 'plain'))).mode);
   });
 
   it('writes a small file through the page cache', async () => {
