@@ -16,7 +16,7 @@ export const EXIT = {
   CONFLICT: 4,
   /** Data failed an integrity check. */
   INTEGRITY: 5,
-  /** The server (or its store) cannot be reached. */
+  /** The server (or its store) cannot be reached, or has no space left. */
   UNAVAILABLE: 6,
   /** A schema contract rejected the commit (CI can tell bad data from a broken pipeline). */
   REJECTED: 7,
@@ -52,6 +52,7 @@ const CODE_EXITS: Partial<Record<ErrorCode, ExitCode>> = {
   E_CHUNK_HASH_MISMATCH: EXIT.INTEGRITY,
   E_TRUNCATED_UPLOAD: EXIT.INTEGRITY,
   E_STORE_UNAVAILABLE: EXIT.UNAVAILABLE,
+  E_STORAGE_FULL: EXIT.UNAVAILABLE,
   E_INVALID_CONTRACT: EXIT.USAGE,
   E_CONTRACT_NOT_FOUND: EXIT.NOT_FOUND,
   E_CONTRACT_VIOLATION: EXIT.REJECTED,
@@ -87,6 +88,7 @@ function isSystemError(err: unknown): err is NodeJS.ErrnoException {
 function hint(err: DatactlError): string | undefined {
   if (isUnreachable(err)) return 'is it running? set --server or DATACTL_URL';
   if (err.code === 'E_CHUNKS_MISSING') return 'another upload may have raced this one; retry the command';
+  if (err.code === 'E_STORAGE_FULL') return 'the server is out of space: free some there, then retry';
   return undefined;
 }
 

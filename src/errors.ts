@@ -39,6 +39,7 @@ export const ERROR_CATALOG = {
   E_CORRUPT_OBJECT: { status: 500, summary: 'Stored data failed its integrity check.' },
   E_INTERNAL: { status: 500, summary: 'An unexpected server error.' },
   E_STORE_UNAVAILABLE: { status: 503, summary: 'The object or metadata store cannot be reached.' },
+  E_STORAGE_FULL: { status: 507, summary: "The server's disk (or quota) has no space left; the request stored nothing." },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
@@ -62,6 +63,24 @@ export class DatactlError extends Error {
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CATALOG, value);
 }
+
+/** Errno codes of a write refused for want of space. */
+const NO_SPACE_ERRNOS = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * Whether `err` is a write refused for want of space: an errno error from Node's fs, or LevelDB's
+ * IO error, which carries only strerror's text.
+ */
+export function isNoSpace(err: unknown): boolean {
+  // The error and a few levels of its causes (LevelDB's come wrapped).
+  for (let e = err as ErrorLike | undefined, depth = 0; e && depth < 4; e = e.cause as ErrorLike | undefined, depth++) {
+    if (typeof e.code === 'string' && NO_SPACE_ERRNOS.has(e.code)) return true;
+    if (typeof e.message === 'string' && /No space left on device|Disk quota exceeded/.test(e.message)) return true;
+  }
+  return false;
+}
+
+type ErrorLike = { code?: unknown; message?: unknown; cause?: unknown };
 
 /** Shorthand used across the engine: `throw fail('E_REPO_NOT_FOUND', 'repo "x" not found')`. */
 export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): DatactlError {

@@ -1,6 +1,6 @@
 /** MetaStore on LevelDB (`level` / classic-level), utf8 keys and values. */
 import { Level } from 'level';
-import { DatactlError, fail } from '../errors.js';
+import { DatactlError, fail, isNoSpace } from '../errors.js';
 import type { KeyRange, MetaBatch, MetaOp, MetaStore } from './meta-store.js';
 
 /**
@@ -105,6 +105,9 @@ export class LevelMetaStore implements MetaStore {
   }
 
   openBatch(): MetaBatch {
+    // After a failed write the reopen comes first, at write time, and would close a native batch of
+    // the database open now: the operations wait in a list until then.
+    if (this.failure) return this.batchAfterReopen();
     const batch = this.db.batch();
     let bytes = 0;
     // A batch opened before a reopen belongs to the closed database, which closed it too.
@@ -134,6 +137,16 @@ export class LevelMetaStore implements MetaStore {
       },
       // An open batch stays attached to the db until closed.
       discard: () => void batch.close().catch(() => undefined),
+    };
+  }
+
+  private batchAfterReopen(): MetaBatch {
+    let ops: MetaOp[] = [];
+    return {
+      put: (key, value) => void ops.push({ type: 'put', key, value }),
+      del: (key) => void ops.push({ type: 'del', key }),
+      write: (opts = {}) => this.batch(ops, opts),
+      discard: () => void (ops = []),
     };
   }
 
@@ -196,7 +209,7 @@ export class LevelMetaStore implements MetaStore {
     } catch (err) {
       if (isClosedError(err)) throw fail('E_STORE_UNAVAILABLE', `metadata store at ${this.dir} was reopened during a write; try again`);
       this.failure ??= err as Error;
-      throw fail('E_STORE_UNAVAILABLE', `metadata store at ${this.dir} failed a write: ${causeOf(err)}`);
+      throw fail(isNoSpace(err) ? 'E_STORAGE_FULL' : 'E_STORE_UNAVAILABLE', `metadata store at ${this.dir} failed a write: ${causeOf(err)}`);
     }
   }
 
@@ -213,7 +226,9 @@ export class LevelMetaStore implements MetaStore {
     try {
       await this.reopening;
     } catch (err) {
-      throw fail('E_STORE_UNAVAILABLE', `metadata store at ${this.dir} failed a write (${causeOf(this.failure)}) and cannot reopen yet: ${causeOf(err)}`);
+      // A reopen writes the replayed log out as a table: with the disk still full, that is the cause.
+      const code = isNoSpace(err) ? 'E_STORAGE_FULL' : 'E_STORE_UNAVAILABLE';
+      throw fail(code, `metadata store at ${this.dir} failed a write (${causeOf(this.failure)}) and cannot reopen yet: ${causeOf(err)}`);
     }
   }
 }

@@ -25,7 +25,8 @@ export class PackWriter {
   private bytes = 0;
   private chunks: Array<[ChunkHash, number]> = [];
   private staged = new Set<ChunkHash>();
-  private readonly written: Array<[ChunkHash, ChunkLocation]> = [];
+  /** Each pack written, with its chunk list (locations are computed from it when asked). */
+  private readonly written: Array<{ pack: string; chunks: ReadonlyArray<[ChunkHash, number]> }> = [];
   /** Packs written but not yet durable (stores with `stage`). */
   private readonly unpublished: StagedObject[] = [];
 
@@ -111,20 +112,26 @@ export class PackWriter {
     await Promise.all(this.unpublished.splice(0).map((p) => p.discard()));
   }
 
-  /** Locations of every chunk written so far, in write order. */
-  locations(): ReadonlyArray<[ChunkHash, ChunkLocation]> {
-    return this.written;
+  /**
+   * Locations of every chunk written so far, in write order. Made as they are iterated: an upload
+   * keeps them until its packs are durable, and an object per chunk held that long (100k in a
+   * put of small files) is promoted to V8's old generation before it is garbage.
+   */
+  *locations(): Generator<[ChunkHash, ChunkLocation]> {
+    for (const { pack, chunks } of this.written) {
+      let offset = 0;
+      for (const [hash, length] of chunks) {
+        yield [hash, { pack, offset, length }];
+        offset += length;
+      }
+    }
   }
 
   private async write(parts: readonly Uint8Array[], chunks: ReadonlyArray<[ChunkHash, number]>): Promise<void> {
     const pack = packId(chunks);
     if (this.store.stage) this.unpublished.push(await this.store.stage(packKey(pack), parts));
     else await this.store.put(packKey(pack), parts);
-    let offset = 0;
-    for (const [hash, length] of chunks) {
-      this.written.push([hash, { pack, offset, length }]);
-      offset += length;
-    }
+    this.written.push({ pack, chunks });
   }
 }
 

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DatactlError, fail } from '../errors.js';
+import { DatactlError, fail, isNoSpace } from '../errors.js';
 import { directWritable, writeDirect } from './direct-io.js';
 import type { ObjectStore, StagedObject } from './object-store.js';
 
@@ -232,6 +232,7 @@ export class LocalObjectStore implements ObjectStore {
     if (missingKey !== undefined && isNotFound(err)) {
       return fail('E_OBJECT_NOT_FOUND', `object ${missingKey} not found in ${this.description}`, { key: missingKey });
     }
+    if (isNoSpace(err)) return fail('E_STORAGE_FULL', `object store ${this.description}: ${what} failed: ${describe(err)}`);
     return fail('E_STORE_UNAVAILABLE', `object store ${this.description}: ${what} failed: ${describe(err)}`);
   }
 }

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LevelMetaStore } from '../../src/meta/level-meta.js';
+import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const tables = async (dir: string) => (await readdir(dir)).filter((f) => f.endsWith('.ldb'));
@@ -79,24 +79,9 @@ describe('LevelDB metadata store: releasing memory when idle', () => {
   });
 });
 
-/** A fresh tmpfs of `size` at a temp dir, or undefined where mounting is not allowed (not root). */
-function mountTmpfs(size: string): string | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'datactl-enospc-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return dir;
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
-}
-
 const tmpfs = mountTmpfs('4m');
 describe.skipIf(!tmpfs)('LevelDB metadata store after a failed write (a full disk, on a 4 MiB tmpfs)', () => {
-  afterAll(() => {
-    execFileSync('umount', [tmpfs!]);
-    rmSync(tmpfs!, { recursive: true, force: true });
-  });
+  afterAll(() => unmountTmpfs(tmpfs!));
 
   it('keeps every write acknowledged after the failure, across a reopen (crash recovery replays the same log)', async () => {
     let meta = await LevelMetaStore.open(join(tmpfs!, 'meta'));
@@ -108,19 +93,24 @@ describe.skipIf(!tmpfs)('LevelDB metadata store after a failed write (a full dis
     } catch (err) {
       expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
     }
+    // Opened while the database was healthy, written after the reopen the failure brings.
+    const stale = meta.openBatch();
+    stale.put('t:stale', 'x');
     let failed: unknown;
     for (let i = 0; i < 1000 && !failed; i++) {
       await meta.batch([{ type: 'put', key: `t:fill:${i}`, value: 'x'.repeat(3000) }], { sync: false }).catch((err: unknown) => (failed = err));
     }
-    expect(failed).toMatchObject({ code: 'E_STORE_UNAVAILABLE' });
+    expect(failed).toMatchObject({ code: 'E_STORAGE_FULL' });
     expect((failed as Error).message).toMatch(/failed a write: .*(No space left|space)/i);
 
-    // Space again. A batch opened before the reopen is closed by it: its write fails saying so,
-    // and does not count as a new failure (which would reopen again and close the next batch).
+    // Space again. A batch opened after the failure waits for the reopen and is written by it.
     rmSync(fill);
-    const stale = meta.openBatch();
-    stale.put('t:stale', 'x');
-    await meta.get('t:before'); // reopens
+    const afterFailure = meta.openBatch();
+    afterFailure.put('t:after-failure', 'written');
+    await afterFailure.write(); // reopens
+    expect(await meta.get('t:after-failure')).toBe('written');
+    // One opened before the reopen is closed by it: its write fails saying so, and does not count
+    // as a new failure (which would reopen again and close the next batch).
     await expect(stale.write()).rejects.toMatchObject({ code: 'E_STORE_UNAVAILABLE', message: expect.stringMatching(/was reopened/) });
     const next = meta.openBatch();
     next.put('t:next', 'written');

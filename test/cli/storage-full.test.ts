@@ -1,0 +1,75 @@
+/**
+ * A server whose disk fills up, through the real CLI: a put that does not fit is refused with
+ * E_STORAGE_FULL (HTTP 507, exit 6, "out of space"), the store is left exactly as it was (same
+ * branch head, no temp files, the same free space), and once there is space again the same put
+ * goes through and its bytes come back whole.
+ */
+import { existsSync, statfsSync } from 'node:fs';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../cli/errors.js';
+import { runCli } from '../helpers/cli.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
+import { api, startTestServer, type TestServer } from '../helpers/server.js';
+import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
+
+const built = existsSync(new URL('../../dist/cli/main.js', import.meta.url));
+const MiB = 1024 * 1024;
+const tmpfs = built ? mountTmpfs('64m') : undefined;
+
+describe.skipIf(!tmpfs)('a server whose disk is full (its data dir on a 64 MiB tmpfs)', () => {
+  let server: TestServer;
+  let work: string;
+  const filler = () => path.join(tmpfs!, 'filler');
+  const cli = (args: string[]) => runCli(['--server', server.url, ...args], { env: { DATACTL_CACHE_DIR: path.join(work, 'cache') } });
+  const freeBytes = () => {
+    const s = statfsSync(tmpfs!);
+    return s.bavail * s.bsize;
+  };
+  const head = async (): Promise<string> => (await api(server.url, 'GET', '/v1/repos/full/branches/main')).json.head;
+
+  beforeAll(async () => {
+    server = await startTestServer({ dataDir: path.join(tmpfs!, 'data') });
+    work = await mkdtemp(path.join(os.tmpdir(), 'datactl-full-'));
+    await writeFile(path.join(work, 'small.bin'), seededBytes(1, 100_000));
+    await writeFile(path.join(work, 'big.bin'), seededBytes(2, 20 * MiB + 5));
+    expect((await cli(['repo', 'create', 'full'])).code).toBe(0);
+    expect((await cli(['put', 'file', 'full@main:/small.bin', '-f', path.join(work, 'small.bin'), '-m', 'before'])).code).toBe(0);
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+    unmountTmpfs(tmpfs!);
+  });
+
+  it('refuses a put that does not fit with E_STORAGE_FULL, keeps nothing of it, and takes it once there is space', async () => {
+    // Fill the disk, then give back 4 MiB: room for LevelDB's small writes, not for 20 MiB of packs.
+    try {
+      for (;;) await appendFile(filler(), Buffer.alloc(MiB, 7));
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    }
+    await truncate(filler(), (await stat(filler())).size - 4 * MiB);
+    const headBefore = await head();
+    const freeBefore = freeBytes();
+
+    const refused = await cli(['put', 'file', 'full@main:/big.bin', '-f', path.join(work, 'big.bin'), '-m', 'too big']);
+    expect(refused.code, refused.stderr).toBe(EXIT.UNAVAILABLE);
+    expect(refused.stderr).toMatch(/no space left on device/i);
+    expect(refused.stderr).toMatch(/the server is out of space: free some there, then retry/);
+    // As it was: the same head, nothing left in the store's temp dir, the same free space.
+    expect(await head()).toBe(headBefore);
+    expect(await readdir(path.join(tmpfs!, 'data', 'objects', 'tmp'))).toEqual([]);
+    expect(freeBytes()).toBe(freeBefore);
+
+    await rm(filler());
+    const put = await cli(['--json', 'put', 'file', 'full@main:/big.bin', '-f', path.join(work, 'big.bin'), '-m', 'fits now']);
+    expect(put.code, put.stderr).toBe(0);
+    expect(await head()).not.toBe(headBefore);
+    const out = path.join(work, 'big.out');
+    expect((await cli(['get', 'file', 'full@main:/big.bin', '-o', out])).code).toBe(0);
+    expect((await readFile(out)).equals(await readFile(path.join(work, 'big.bin')))).toBe(true);
+  });
+});
