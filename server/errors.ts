@@ -8,11 +8,12 @@ export function toDatactlError(err: unknown): DatactlError {
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new DatactlError('E_PAYLOAD_TOO_LARGE', 'request body is larger than this endpoint accepts');
   // Node's request stream when the client disconnects mid-body: the client's doing, not a server fault.
   if (e.code === 'ECONNRESET' && e.message === 'aborted') return new DatactlError('E_TRUNCATED_UPLOAD', 'the client went away before the request body ended');
-  if (isNoSpace(err)) return new DatactlError('E_STORAGE_FULL', `the server ran out of disk space (${e.message ?? 'ENOSPC'}); this request stored nothing`);
   if (e.validation) return new DatactlError('E_BAD_REQUEST', `invalid request: ${e.message ?? 'validation failed'}`);
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new DatactlError('E_BAD_REQUEST', e.message ?? 'bad request', { fastifyCode: e.code });
   }
+  // A write refused for want of space that no store translated (those say which store it was).
+  if (isNoSpace(err)) return new DatactlError('E_STORAGE_FULL', `the server ran out of disk space (${e.message ?? 'ENOSPC'})`);
   return new DatactlError('E_INTERNAL', 'internal server error');
 }
 

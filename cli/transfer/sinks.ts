@@ -80,6 +80,8 @@ class FileSink implements Sink {
   private failure: { error: unknown } | undefined;
   /** Set once the direct handle was refused a write and the file reopened buffered. */
   private buffered: Promise<void> | undefined;
+  /** The O_DIRECT handle the sink was opened with (the only one whose EINVAL means "reopen buffered"). */
+  private readonly directHandle: FileHandle | undefined;
   private closed = false;
 
   constructor(
@@ -92,6 +94,7 @@ class FileSink implements Sink {
   ) {
     this.flushBytes = direct ? DIRECT_FLUSH_BYTES : FLUSH_BYTES;
     this.buffer = this.newBuffer();
+    this.directHandle = direct ? handle : undefined;
   }
 
   async write(data: Uint8Array): Promise<void> {
@@ -177,23 +180,25 @@ class FileSink implements Sink {
 
   private async writeAt(data: Uint8Array, position: number): Promise<void> {
     for (let offset = 0; offset < data.byteLength; ) {
+      const handle = this.handle;
       let bytesWritten: number;
       try {
-        ({ bytesWritten } = await this.handle.write(data, offset, data.byteLength - offset, position + offset));
+        ({ bytesWritten } = await handle.write(data, offset, data.byteLength - offset, position + offset));
       } catch (err) {
-        // A filesystem that opens with O_DIRECT but refuses the write: on through the page cache.
-        if (!this.direct || !isEinval(err)) throw err;
+        // A filesystem that opens with O_DIRECT but refuses the write: on through the page cache,
+        // once. An EINVAL from the buffered handle is a real error.
+        if (!this.direct || !isEinval(err) || handle !== this.directHandle) throw err;
         await (this.buffered ??= this.reopenBuffered());
         continue;
       }
+      if (bytesWritten === 0) throw new Error(`writing ${this.temp}: the disk took no bytes at offset ${position + offset}`);
       offset += bytesWritten;
     }
   }
 
   private async reopenBuffered(): Promise<void> {
-    const direct = this.handle;
     this.handle = await open(this.temp, 'r+');
-    await direct.close().catch(() => undefined);
+    await this.directHandle?.close().catch(() => undefined);
   }
 }
 

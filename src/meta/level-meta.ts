@@ -48,7 +48,7 @@ interface ClassicLevelExtras {
  * is replayed while nothing acknowledged follows the torn record (a write already in flight when
  * the failure came could, if space came back within those milliseconds), and writes go to a fresh
  * log. Until a reopen succeeds (it needs space to write the recovered records out) every
- * operation fails E_STORE_UNAVAILABLE.
+ * operation fails: E_STORAGE_FULL while the disk has no space, else E_STORE_UNAVAILABLE.
  */
 export class LevelMetaStore implements MetaStore {
   /** The write failure that requires a reopen, until one succeeds. */
@@ -213,7 +213,7 @@ export class LevelMetaStore implements MetaStore {
     }
   }
 
-  /** Reopen after a failed write (one attempt at a time); throws E_STORE_UNAVAILABLE while it cannot. */
+  /** Reopen after a failed write (one attempt at a time); throws E_STORAGE_FULL or E_STORE_UNAVAILABLE while it cannot. */
   private async recover(): Promise<void> {
     this.reopening ??= (async () => {
       await this.db.close().catch(() => undefined);

@@ -126,8 +126,13 @@ export class ChunkIngest {
       // through the flush, were promoted to V8's old generation, and waited there for a full
       // collection.
       const batch = this.meta.openBatch();
-      for (const [hash, loc] of this.writer.locations()) batch.put(keys.chunk(hash), encodeLocation(loc));
-      for (const [hash, length] of this.seen) batch.put(keys.repoChunk(this.repo, hash), String(length));
+      try {
+        for (const [hash, loc] of this.writer.locations()) batch.put(keys.chunk(hash), encodeLocation(loc));
+        for (const [hash, length] of this.seen) batch.put(keys.repoChunk(this.repo, hash), String(length));
+      } catch (err) {
+        batch.discard(); // a put refused (the store was reopened meanwhile): the batch goes unwritten
+        throw err;
+      }
       await batch.write({ sync: false });
     })();
     return { stats: this.stats, durable };

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openFileSink } from '../../cli/transfer/sinks.js';
+import { takesDirectIo } from '../helpers/page-cache.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 
 let dir: string;
@@ -37,6 +38,7 @@ describe('file sink', () => {
   it('writes a large file past the page cache (O_DIRECT), exactly, whatever the sizes of the writes', async () => {
     // From 64 MiB a download bypasses the page cache; its last block is padded, then cut back.
     const size = 64 * 1024 * 1024 + 4097;
+    const directIo = await takesDirectIo(dir);
     const data = seededBytes(5, size);
     const sink = await openFileSink(path.join(dir, 'big.bin'), { size });
     const sizes = [65_536, 1, 4 * 1024 * 1024 + 3, 700_000, 65_536 * 3];
@@ -46,7 +48,8 @@ describe('file sink', () => {
       await sink.write(piece);
       piece.fill(0);
       offset += piece.length;
-      if (i === 0) expect(await openFlags('.big.bin.datactl-tmp-') & constants.O_DIRECT).toBe(constants.O_DIRECT);
+      // Where the filesystem refuses O_DIRECT (tmpfs before Linux 6.6) the sink writes through the cache.
+      if (i === 0 && directIo) expect(await openFlags('.big.bin.datactl-tmp-') & constants.O_DIRECT).toBe(constants.O_DIRECT);
     }
     await sink.commit();
     expect((await readFile(path.join(dir, 'big.bin'))).equals(data)).toBe(true);
