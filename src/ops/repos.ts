@@ -13,6 +13,9 @@ export interface RepoInfo extends RepoRecord {
 export async function createRepo(ctx: EngineContext, name: RepoName, description = ''): Promise<RepoInfo> {
   return ctx.locks.run(repoLockKey(name), async () => {
     if (await getRepo(ctx.meta, name)) throw fail('E_REPO_EXISTS', `repo "${name}" already exists`, { repo: name });
+    // A delete cut short (a crash, a full disk) leaves these behind the record it removed first:
+    // a new repo of the same name must not inherit its branches, commits, chunks or contracts.
+    await clearRepoContents(ctx, name);
     const record: RepoRecord = { name, description, createdAt: ctx.now().toISOString() };
     await ctx.meta.batch([{ type: 'put', key: keys.repo(name), value: JSON.stringify(record) }], { sync: true });
     return { ...record, branches: 0 };
@@ -49,10 +52,15 @@ export async function deleteRepo(ctx: EngineContext, name: RepoName): Promise<vo
     // The repo record goes first so no new write can start against a half-deleted repo.
     await ctx.meta.batch([{ type: 'del', key: keys.repo(name) }], { sync: true });
     await ctx.pending.settled(name); // else their presence entries would outlive the repo
-    await ctx.meta.clear(keys.branchRange(name));
-    await ctx.meta.clear(keys.commitRange(name));
-    await ctx.meta.clear(keys.repoChunkRange(name));
-    await ctx.meta.clear(keys.repoContractRange(name));
-    await ctx.options.onRepoDelete?.(name);
+    await clearRepoContents(ctx, name);
   });
+}
+
+/** Everything kept under a repo's name but its record: branches, commits, chunk presence, contracts, webhooks. */
+async function clearRepoContents(ctx: EngineContext, name: RepoName): Promise<void> {
+  await ctx.meta.clear(keys.branchRange(name));
+  await ctx.meta.clear(keys.commitRange(name));
+  await ctx.meta.clear(keys.repoChunkRange(name));
+  await ctx.meta.clear(keys.repoContractRange(name));
+  await ctx.options.onRepoDelete?.(name);
 }

@@ -1,4 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blake3Hex } from '../../src/hash/blake3.js';
+import { keys } from '../../src/meta/keys.js';
+import { LevelMetaStore } from '../../src/meta/level-meta.js';
+import type { RepoName } from '../../src/types.js';
 import { api, startTestServer, type TestServer } from '../helpers/server.js';
 import { putFilesViaApi } from '../helpers/upload.js';
 
@@ -120,5 +127,36 @@ describe('branches', () => {
     expect((await api(server.url, 'GET', '/v1/repos/phoenix/branches')).json.branches).toEqual([]);
     const missing = await api(server.url, 'POST', '/v1/repos/phoenix/chunks/missing', { hashes: ['0'.repeat(64)] });
     expect(missing.json.missing).toEqual(['0'.repeat(64)]);
+  });
+
+  it('does not resurrect anything when a delete was cut short after removing the repo record', async () => {
+    // A delete removes the record first, then the repo's branches, commits, chunk presence,
+    // contracts and webhooks; a crash or a full disk in between leaves those. That state, on disk:
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'datactl-cut-delete-'));
+    try {
+      let s = await startTestServer({ dataDir });
+      await api(s.url, 'POST', '/v1/repos', { name: 'cut' });
+      const put = await putFilesViaApi(s.url, 'cut', 'main', { '/x': 'old bytes' });
+      const hook = await api(s.url, 'POST', '/v1/repos/cut/webhooks', { url: 'http://127.0.0.1:9/hook', secret: 's3cret' });
+      expect(hook.status).toBe(201);
+      await s.close();
+      const meta = await LevelMetaStore.open(path.join(dataDir, 'meta'));
+      await meta.batch([{ type: 'del', key: keys.repo('cut' as RepoName) }]);
+      await meta.close();
+
+      s = await startTestServer({ dataDir });
+      try {
+        expect((await api(s.url, 'POST', '/v1/repos', { name: 'cut' })).status).toBe(201);
+        expect((await api(s.url, 'GET', '/v1/repos/cut/branches')).json.branches).toEqual([]);
+        expect((await api(s.url, 'GET', `/v1/repos/cut/commits/${put.json.commit.id}`)).status).toBe(404);
+        const oldChunk = blake3Hex(Buffer.from('old bytes'));
+        expect((await api(s.url, 'POST', '/v1/repos/cut/chunks/missing', { hashes: [oldChunk] })).json.missing).toEqual([oldChunk]);
+        expect((await api(s.url, 'GET', '/v1/repos/cut/webhooks')).json.webhooks).toEqual([]);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
