@@ -24,9 +24,10 @@
  * collection. So once no request has been in progress for IDLE_MS and the used heap (with the
  * buffers it owns) has grown by GROWTH_BYTES since the last collection, one full collection runs.
  * Once quiet for QUIET_MS, the buffers kept for the next upload or read are let go and collected
- * too (`dropSpareBuffers`: up to 32 MiB of pack buffers and 12 MiB of read buffers, resident since
- * the burst); a server asked something at least once a second keeps them, and does not pay a
- * collection and fresh buffers per request.
+ * too (`dropSpareBuffers`: 32 MiB of pack buffers after one CLI's put, up to 64 MiB after four
+ * uploads at once, and 12 MiB of read buffers, resident since the burst); a server asked
+ * something at least once a second keeps them, and does not pay a collection and fresh buffers
+ * per request.
  *
  * Idle means no request in progress, not "no response finished lately": a put streams its commit
  * request for as long as it uploads, so a server whose responses paused for 200 ms used to collect

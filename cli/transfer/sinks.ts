@@ -186,8 +186,8 @@ class FileSink implements Sink {
         ({ bytesWritten } = await handle.write(data, offset, data.byteLength - offset, position + offset));
       } catch (err) {
         // A filesystem that opens with O_DIRECT but refuses the write: on through the page cache,
-        // once. An EINVAL from the buffered handle is a real error.
-        if (!this.direct || !isEinval(err) || handle !== this.directHandle) throw err;
+        // once. An EINVAL from any other handle is a real error.
+        if (handle !== this.directHandle || !isEinval(err)) throw err;
         await (this.buffered ??= this.reopenBuffered());
         continue;
       }

@@ -164,7 +164,8 @@ function giveBackBuffer(buffer: Buffer): void {
 
 /**
  * Let go of the pack buffers kept for the next upload (the server at rest); returns their bytes.
- * Every page a pack ever filled stays resident in a kept buffer: 32 MiB after any large put.
+ * Every page a pack ever filled stays resident in a kept buffer: 32 MiB after a large put from one
+ * CLI, up to 64 MiB after four uploads at once.
  */
 export function dropSparePackBuffers(): number {
   const bytes = freeBuffers.reduce((sum, b) => sum + b.length, 0);
