@@ -4,6 +4,8 @@
  * order: a local file that already hashes right is left alone; else an intact cache entry is
  * copied in (re-hashed); else it is downloaded (the batched small-file path, or streamed) and
  * then added to the cache. A pin that names only a branch is refused unless `allowBranch`.
+ * Files already in the directory that the commit lacks are counted, and removed with `delete`
+ * (before anything is written, so a directory where the commit now has a file makes way for it).
  */
 import { stat } from 'node:fs/promises';
 import { fail } from '../../src/errors.js';
@@ -14,6 +16,7 @@ import type { DatactlClient } from '../client.js';
 import { readPin } from '../pinfile.js';
 import { NO_PROGRESS, type ProgressSink } from '../progress.js';
 import { ContentCache, defaultCacheDir, hashFile } from './cache.js';
+import { findExtras, removeExtras } from './extras.js';
 import { downloadEntries, localPathFor, walkRemote, type PlannedFile, type TreeDownloadTuning } from './get-tree.js';
 
 export interface PullOptions extends TreeDownloadTuning {
@@ -21,7 +24,7 @@ export interface PullOptions extends TreeDownloadTuning {
   file?: string;
   key?: string;
   pin?: PinEntry;
-  /** Target directory (default `.`). */
+  /** Target directory (default `.`; required with `delete`). */
   output?: string;
   /** Repo paths (files or directories) to fetch; default: everything (`/`). */
   paths?: readonly string[];
@@ -29,6 +32,12 @@ export interface PullOptions extends TreeDownloadTuning {
   allowBranch?: boolean;
   /** Content cache directory (default: defaultCacheDir()); null turns the cache off. */
   cacheDir?: string | null;
+  /**
+   * Make each pulled directory an exact copy: remove the files (and directories) in it that the
+   * commit does not have, as `rsync --delete` does. Files outside the pulled paths are never
+   * touched.
+   */
+  delete?: boolean;
   progress?: ProgressSink;
   /** Non-fatal problems (the cache could not be written, ...). */
   onWarning?: (message: string) => void;
@@ -49,6 +58,10 @@ export interface PullResult {
   cachedFiles: number;
   /** Files already present with the right content (not rewritten). */
   upToDateFiles: number;
+  /** Files found under the pulled directories that the commit does not have (left, unless `delete`). */
+  extraFiles: number;
+  /** Of those, the ones removed (`delete`). */
+  removedFiles: number;
 }
 
 const PLAN_PARALLELISM = 8;
@@ -56,12 +69,20 @@ const PLAN_PARALLELISM = 8;
 type LocalState = 'up-to-date' | 'cached' | 'download';
 
 export async function pull(client: DatactlClient, options: PullOptions): Promise<PullResult> {
+  if (options.delete && !options.output) {
+    // Pulling into "." by default is handy; deleting from it by default would take a code repo's
+    // own files with it.
+    throw fail('E_BAD_REQUEST', 'pull --delete needs the output directory named (-o DIR): it removes every file there that the commit does not have');
+  }
   const pin = options.pin ?? (await readPin(required(options.file, 'file'), required(options.key, 'key')));
   const { commit, resolvedFromBranch } = await pinnedCommit(client, pin, options);
   const output = options.output ?? '.';
   const cache = options.cacheDir === null ? undefined : new ContentCache(options.cacheDir ?? defaultCacheDir());
-  const entries = await collectEntries(client, pin.repo, commit, options.paths ?? ['/']);
+  const { entries, scopes } = await collectEntries(client, pin.repo, commit, options.paths ?? ['/']);
   const planned = entries.map((entry) => ({ entry, local: localPathFor(output, '/', entry.path) }));
+  const extras = await findExtras(output, scopes, new Set(entries.map((e) => e.path)));
+  const extraFiles = extras.reduce((n, e) => n + e.files, 0);
+  if (options.delete) await removeExtras(extras);
   const states = await mapLimit(planned, PLAN_PARALLELISM, (p) => localState(p, cache));
   const toDownload = planned.filter((_, i) => states[i] === 'download');
   const downloadedBytes = toDownload.reduce((sum, p) => sum + p.entry.size, 0);
@@ -94,6 +115,8 @@ export async function pull(client: DatactlClient, options: PullOptions): Promise
     downloadedBytes,
     cachedFiles: states.filter((s) => s === 'cached').length,
     upToDateFiles: states.filter((s) => s === 'up-to-date').length,
+    extraFiles,
+    removedFiles: options.delete ? extraFiles : 0,
   };
 }
 
@@ -127,22 +150,26 @@ async function pinnedCommit(client: DatactlClient, pin: PinEntry, options: PullO
   return { commit: head.id, resolvedFromBranch: true };
 }
 
-/** The files under each requested path (deduplicated, in request then tree order). */
-async function collectEntries(client: DatactlClient, repo: string, commit: string, paths: readonly string[]): Promise<FileEntry[]> {
+/**
+ * The files under each requested path (deduplicated, in request then tree order), and the
+ * requested paths that are directories: where a local file the commit lacks is an extra.
+ */
+async function collectEntries(client: DatactlClient, repo: string, commit: string, paths: readonly string[]): Promise<{ entries: FileEntry[]; scopes: RepoPath[] }> {
   const found = new Map<string, FileEntry>();
+  const scopes: RepoPath[] = [];
   for (const raw of paths) {
     const path = parseRepoPath(raw);
-    for await (const entry of filesAt(client, repo, commit, path)) if (!found.has(entry.path)) found.set(entry.path, entry);
+    if (path !== '/') {
+      const { entry } = await client.stat(repo, commit, path);
+      if (entry.type === 'file') {
+        if (!found.has(entry.path)) found.set(entry.path, entry);
+        continue;
+      }
+    }
+    scopes.push(path);
+    for await (const entry of walkRemote(client, repo, commit, path)) if (!found.has(entry.path)) found.set(entry.path, entry);
   }
-  return [...found.values()];
-}
-
-async function* filesAt(client: DatactlClient, repo: string, commit: string, path: RepoPath): AsyncGenerator<FileEntry> {
-  if (path !== '/') {
-    const { entry } = await client.stat(repo, commit, path);
-    if (entry.type === 'file') return yield entry;
-  }
-  yield* walkRemote(client, repo, commit, path);
+  return { entries: [...found.values()], scopes };
 }
 
 async function localState(p: PlannedFile, cache: ContentCache | undefined): Promise<LocalState> {

@@ -3,7 +3,7 @@
  * verbs through the SDK: exact commits, a content cache that is trusted only after re-hashing.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +197,71 @@ describe.skipIf(!built)('datactl pull', () => {
     const r = JSON.parse((await cli(['pull', '--file', file, '--key', 'train', '-o', out, '--json'], cache)).stdout);
     expect(r).toMatchObject({ downloadedBytes: 0, cachedFiles: 1, upToDateFiles: 3 });
     expect(await filesUnder(out)).toEqual(hashes(V1));
+  });
+});
+
+describe.skipIf(!built)('datactl pull into a directory holding files the commit lacks', () => {
+  /** Leftovers of an earlier pull: a file, a directory of two, a symlink to a file outside, and a directory where the commit has a file. */
+  async function withLeftovers(out: string, outside: string): Promise<void> {
+    await mkdir(path.join(out, 'train', 'images', 'old'), { recursive: true });
+    await writeFile(path.join(out, 'train', 'gone.csv'), 'dropped from the data\n');
+    await writeFile(path.join(out, 'train', 'images', 'old', 'a.bin'), 'a');
+    await writeFile(path.join(out, 'train', 'images', 'old', 'b.bin'), 'b');
+    await writeFile(outside, 'not the pull\'s to remove\n');
+    await symlink(outside, path.join(out, 'train', 'link.csv'));
+    await mkdir(path.join(out, 'eval', 'x.txt'), { recursive: true });
+    await writeFile(path.join(out, 'eval', 'x.txt', 'inner'), 'in the way\n');
+  }
+
+  it('leaves them by default, counts them and says how to remove them', async () => {
+    const file = await pinnedAtC1();
+    const out = fresh('out');
+    await withLeftovers(out, path.join(work, `outside-${++n}.csv`));
+    await rm(path.join(out, 'eval'), { recursive: true }); // the directory in the way is --delete's case
+    const r = await cli(['pull', '--file', file, '--key', 'train', '-o', out, '--json'], fresh('cache'));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ commit: c1, files: 4, extraFiles: 4, removedFiles: 0 });
+    expect(r.stderr).toBe(`datactl: warning: 4 files in ${out} are not in the commit and were left alone (--delete removes them)\n`);
+    const found = await filesUnder(out);
+    expect(Object.keys(found).sort()).toEqual([...Object.keys(V1), '/train/gone.csv', '/train/images/old/a.bin', '/train/images/old/b.bin'].sort());
+    expect(existsSync(path.join(out, 'train', 'link.csv'))).toBe(true);
+  });
+
+  it('with --delete makes each pulled directory an exact copy, removing links but not their targets', async () => {
+    const file = await pinnedAtC1();
+    const out = fresh('out');
+    const outside = path.join(work, `outside-${++n}.csv`);
+    await withLeftovers(out, outside);
+    const r = await cli(['pull', '--file', file, '--key', 'train', '-o', out, '--delete', '--json'], fresh('cache'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // 5: gone.csv, old/a.bin, old/b.bin, link.csv, and the file inside the directory at /eval/x.txt.
+    expect(JSON.parse(r.stdout)).toMatchObject({ commit: c1, files: 4, downloadedBytes: V1_BYTES, extraFiles: 5, removedFiles: 5 });
+    expect(await filesUnder(out)).toEqual(hashes(V1));
+    expect(existsSync(path.join(out, 'train', 'images', 'old'))).toBe(false);
+    expect(await readFile(outside, 'utf8')).toBe('not the pull\'s to remove\n');
+    const text = await cli(['pull', '--file', file, '--key', 'train', '-o', out, '--delete'], fresh('cache'));
+    expect(text.stdout).toMatch(/already up to date\n$/); // nothing left to remove, so no "removed" clause
+  });
+
+  it('with --delete and paths touches only those paths', async () => {
+    const file = await pinnedAtC1();
+    const out = fresh('out');
+    await mkdir(path.join(out, 'train'), { recursive: true });
+    await mkdir(path.join(out, 'eval'), { recursive: true });
+    await writeFile(path.join(out, 'train', 'gone.csv'), 'x');
+    await writeFile(path.join(out, 'eval', 'mine.txt'), 'y');
+    await writeFile(path.join(out, 'notes.md'), 'z');
+    const r = await cli(['pull', '--file', file, '--key', 'train', '-o', out, '--delete', '/train'], fresh('cache'));
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/; removed 1 not in the commit\n$/);
+    expect(Object.keys(await filesUnder(out)).sort()).toEqual(['/eval/mine.txt', '/notes.md', '/train/images/big.bin', '/train/images/small.bin', '/train/labels.csv']);
+  });
+
+  it('refuses --delete without -o, before reading the pin or touching a file', async () => {
+    const r = await cli(['pull', '--file', path.join(work, 'no-such-pin.json'), '--key', 'train', '--delete'], fresh('cache'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('datactl: pull --delete needs the output directory named (-o DIR): it removes every file there that the commit does not have\n');
   });
 });
 
