@@ -12,10 +12,14 @@ export class TaskPool {
     return this.failure !== undefined;
   }
 
-  /** Start `task` once fewer than `limit` tasks run; resolves when it has started. */
-  async run(task: () => Promise<void>): Promise<void> {
+  /**
+   * Start `task` once fewer than `limit` tasks run (or fewer than `below`, a tighter bound for
+   * this task); resolves when it has started.
+   */
+  async run(task: () => Promise<void>, below = this.limit): Promise<void> {
     this.throwIfFailed();
-    while (this.running.size >= this.limit) await Promise.race(this.running);
+    const limit = Math.min(below, this.limit);
+    while (this.running.size >= limit) await Promise.race(this.running);
     this.throwIfFailed();
     const p: Promise<void> = task()
       .catch((error: unknown) => {

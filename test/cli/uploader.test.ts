@@ -98,6 +98,25 @@ describe('ChunkUploader', () => {
     expect(Math.max(...server.requestSizes)).toBeLessThanOrEqual(2100);
   });
 
+  it('lets batches of few, large chunks go four at once, but batches of thousands of small ones two', async () => {
+    const run = async (options: ConstructorParameters<typeof ChunkUploader>[2], chunks: number, size: number) => {
+      const server = fakeServer();
+      const up = new ChunkUploader(server.client, 'r', options);
+      for (let i = 0; i < chunks; i++) {
+        const f = chunk(1000 + i, size);
+        await up.add(f.hash, f.bytes);
+      }
+      await up.finish();
+      expect(server.uploaded).toHaveLength(chunks);
+      return server.maxInFlight();
+    };
+    expect(await run({ batchChunks: 1 }, 12, 1000)).toBe(4);
+    expect(await run({ batchChunks: 1100, batchBytes: 1 << 20 }, 6 * 1100, 64)).toBe(2);
+    // An explicit inFlight alone bounds both kinds.
+    expect(await run({ batchChunks: 1, inFlight: 2 }, 12, 1000)).toBe(2);
+    expect(await run({ batchChunks: 1, inFlight: 1, inFlightLarge: 3 }, 12, 1000)).toBe(3);
+  });
+
   it('surfaces the first upload failure from finish', async () => {
     const server = fakeServer(new Set(), true);
     const up = new ChunkUploader(server.client, 'r');
