@@ -8,6 +8,7 @@
  * (before anything is written, so a directory where the commit now has a file makes way for it).
  */
 import { stat } from 'node:fs/promises';
+import { basename, resolve, sep } from 'node:path';
 import { fail } from '../../src/errors.js';
 import { pinsCommit, type PinEntry } from '../../src/objects/pin-file.js';
 import { parseRepoPath, type RepoPath } from '../../src/types.js';
@@ -16,7 +17,7 @@ import type { DatactlClient } from '../client.js';
 import { readPin } from '../pinfile.js';
 import { NO_PROGRESS, type ProgressSink } from '../progress.js';
 import { ContentCache, defaultCacheDir, hashFile } from './cache.js';
-import { findExtras, removeExtras } from './extras.js';
+import { findExtras, removeExtras, type Extra } from './extras.js';
 import { downloadEntries, localPathFor, walkRemote, type PlannedFile, type TreeDownloadTuning } from './get-tree.js';
 
 export interface PullOptions extends TreeDownloadTuning {
@@ -82,7 +83,10 @@ export async function pull(client: DatactlClient, options: PullOptions): Promise
   const planned = entries.map((entry) => ({ entry, local: localPathFor(output, '/', entry.path) }));
   const extras = await findExtras(output, scopes, new Set(entries.map((e) => e.path)));
   const extraFiles = extras.reduce((n, e) => n + e.files, 0);
-  if (options.delete) await removeExtras(extras);
+  if (options.delete) {
+    refuseToDeleteOwnFiles(extras, cache?.dir);
+    await removeExtras(extras);
+  }
   const states = await mapLimit(planned, PLAN_PARALLELISM, (p) => localState(p, cache));
   const toDownload = planned.filter((_, i) => states[i] === 'download');
   const downloadedBytes = toDownload.reduce((sum, p) => sum + p.entry.size, 0);
@@ -118,6 +122,22 @@ export async function pull(client: DatactlClient, options: PullOptions): Promise
     extraFiles,
     removedFiles: options.delete ? extraFiles : 0,
   };
+}
+
+/**
+ * `--delete` into a directory that holds a git repository (`-o .` in the code repo the pin lives
+ * in) or the content cache would remove those with the data's leftovers: refused, before anything
+ * is removed.
+ */
+function refuseToDeleteOwnFiles(extras: readonly Extra[], cacheDir: string | undefined): void {
+  const cache = cacheDir === undefined ? undefined : resolve(cacheDir);
+  for (const { local } of extras) {
+    const full = resolve(local);
+    const what = basename(full) === '.git' ? 'a git repository' : cache !== undefined && (cache === full || cache.startsWith(`${full}${sep}`)) ? 'the content cache' : undefined;
+    if (what) {
+      throw fail('E_BAD_REQUEST', `refusing to delete ${local}: it is ${what}, not data the commit dropped; pull into a directory of its own`, { local });
+    }
+  }
 }
 
 function required(value: string | undefined, name: string): string {

@@ -258,6 +258,26 @@ describe.skipIf(!built)('datactl pull into a directory holding files the commit 
     expect(Object.keys(await filesUnder(out)).sort()).toEqual(['/eval/mine.txt', '/notes.md', '/train/images/big.bin', '/train/images/small.bin', '/train/labels.csv']);
   });
 
+  it('refuses --delete where it would take a git repository or the content cache, removing nothing', async () => {
+    const file = await pinnedAtC1();
+    const out = fresh('out');
+    await mkdir(path.join(out, '.git'), { recursive: true });
+    await writeFile(path.join(out, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    await writeFile(path.join(out, 'train.py'), 'print("code")\n');
+    const git = await cli(['pull', '--file', file, '--key', 'train', '-o', out, '--delete'], fresh('cache'));
+    expect(git.code).toBe(2);
+    expect(git.stderr).toBe(`datactl: refusing to delete ${path.join(out, '.git')}: it is a git repository, not data the commit dropped; pull into a directory of its own\n`);
+    expect(Object.keys(await filesUnder(out)).sort()).toEqual(['/.git/HEAD', '/train.py']);
+
+    const data = fresh('out');
+    const cache = path.join(data, 'cache');
+    await mkdir(cache, { recursive: true });
+    const cached = await cli(['pull', '--file', file, '--key', 'train', '-o', data, '--delete'], cache);
+    expect(cached.code).toBe(2);
+    expect(cached.stderr).toContain(`refusing to delete ${cache}: it is the content cache`);
+    expect(existsSync(cache)).toBe(true);
+  });
+
   it('refuses --delete without -o, before reading the pin or touching a file', async () => {
     const r = await cli(['pull', '--file', path.join(work, 'no-such-pin.json'), '--key', 'train', '--delete'], fresh('cache'));
     expect(r.code).toBe(2);
