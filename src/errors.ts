@@ -39,7 +39,7 @@ export const ERROR_CATALOG = {
   E_CORRUPT_OBJECT: { status: 500, summary: 'Stored data failed its integrity check.' },
   E_INTERNAL: { status: 500, summary: 'An unexpected server error.' },
   E_STORE_UNAVAILABLE: { status: 503, summary: 'The object or metadata store cannot be reached.' },
-  E_STORAGE_FULL: { status: 507, summary: "The server's disk (or quota) has no space left for a write." },
+  E_STORAGE_FULL: { status: 507, summary: "The server's disk, quota or object store has no space left for a write." },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

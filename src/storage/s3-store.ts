@@ -194,8 +194,9 @@ export class S3ObjectStore implements ObjectStore {
   /**
    * Map an SDK error to the catalog: a missing key (404 other than NoSuchBucket) is
    * E_OBJECT_NOT_FOUND and an unsatisfiable range (416) E_CORRUPT_OBJECT when `key` is given;
-   * no HTTP response (refused, reset, timeout), 5xx, auth failures and a missing bucket are
-   * E_STORE_UNAVAILABLE; anything else is E_INTERNAL.
+   * a store out of space or over a quota is E_STORAGE_FULL; no HTTP response (refused, reset,
+   * timeout), 5xx, auth failures and a missing bucket are E_STORE_UNAVAILABLE; anything else is
+   * E_INTERNAL.
    */
   private translate(err: unknown, what: string, key?: string): DatactlError {
     if (err instanceof DatactlError) return err;
@@ -207,11 +208,22 @@ export class S3ObjectStore implements ObjectStore {
     if (key !== undefined && status === 416) {
       return fail('E_CORRUPT_OBJECT', `object ${key} is shorter than the requested range`, details);
     }
+    if (status === 507 || STORAGE_FULL_ERRORS.has(name)) {
+      // Before the 403 branch: RGW answers a quota with 403, which is not a credentials problem.
+      const said = [name, message].filter((p) => p !== '' && p !== 'Unknown' && p !== 'UnknownError').join(': ');
+      return fail('E_STORAGE_FULL', `object store ${this.description}: ${what} refused: ${said || 'no space'}${status ? ` (HTTP ${status})` : ''}: the bucket or its account is out of space or over its quota`, details);
+    }
     const text = `object store ${this.description}: ${what} failed: ${describeFailure(status, name, message)}`;
     const unavailable = status === undefined || status >= 500 || [401, 403, 404].includes(status);
     return fail(unavailable ? 'E_STORE_UNAVAILABLE' : 'E_INTERNAL', text, details);
   }
 }
+
+/**
+ * Error codes S3-compatible stores answer a write with when it does not fit: Ceph RGW's user or
+ * bucket quota (HTTP 403), MinIO's full drives and bucket quota. Plain HTTP 507 counts too.
+ */
+const STORAGE_FULL_ERRORS = new Set(['QuotaExceeded', 'XMinioStorageFull', 'XMinioAdminBucketQuotaExceeded', 'InsufficientStorage']);
 
 function clientConfig(opts: S3StoreOptions, region: string, endpoint: string | undefined): S3ClientConfig {
   const explicit = opts.accessKeyId !== undefined && opts.secretAccessKey !== undefined;

@@ -2,7 +2,8 @@
  * A server whose disk fills up, through the real CLI: a put that does not fit is refused with
  * E_STORAGE_FULL (HTTP 507, exit 6, "out of space"), the store is left exactly as it was (same
  * branch head, no temp files, the same free space), and once there is space again the same put
- * goes through and its bytes come back whole.
+ * goes through and its bytes come back whole. The same for a server on Ceph RGW whose bucket
+ * reaches its quota (RGW's 403 QuotaExceeded, which is not an access problem).
  */
 import { existsSync, statfsSync } from 'node:fs';
 import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -13,6 +14,8 @@ import { EXIT } from '../../cli/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 import { api, startTestServer, type TestServer } from '../helpers/server.js';
+import { S3ObjectStore } from '../../src/storage/s3-store.js';
+import { rgwAdmin, rgwFromEnv } from '../helpers/rgw.js';
 import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -73,6 +76,66 @@ describe.skipIf(!tmpfs)('a server whose disk is full (its data dir on a 64 MiB t
     expect(await head()).not.toBe(headBefore);
     const out = path.join(work, 'big.out');
     expect((await cli(['get', 'file', 'full@main:/big.bin', '-o', out])).code).toBe(0);
+    expect((await readFile(out)).equals(await readFile(path.join(work, 'big.bin')))).toBe(true);
+  });
+});
+
+const rgw = built ? rgwFromEnv() : undefined;
+
+describe.skipIf(!rgw?.cephConf)('a server on Ceph RGW whose bucket is over its quota', () => {
+  let server: TestServer;
+  let work: string;
+  const bucket = `datactl-quota-${Date.now()}`;
+  const cli = (args: string[]) => runCli(['--server', server.url, ...args], { env: { DATACTL_CACHE_DIR: path.join(work, 'cache') } });
+  const head = async (): Promise<string> => (await api(server.url, 'GET', '/v1/repos/quota/branches/main')).json.head;
+  const objects = async (): Promise<string[]> => {
+    const store = new S3ObjectStore({ bucket, endpoint: rgw!.endpoint, accessKeyId: rgw!.accessKeyId, secretAccessKey: rgw!.secretAccessKey, region: rgw!.region });
+    const keys: string[] = [];
+    for await (const key of store.list('')) keys.push(key);
+    await store.close();
+    return keys.sort();
+  };
+
+  beforeAll(async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw!.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw!.secretAccessKey, AWS_REGION: rgw!.region });
+    server = await startTestServer({ store: `s3://${bucket}/data`, s3Endpoint: rgw!.endpoint });
+    work = await mkdtemp(path.join(os.tmpdir(), 'datactl-quota-'));
+    await writeFile(path.join(work, 'small.bin'), seededBytes(3, 100_000));
+    await writeFile(path.join(work, 'big.bin'), seededBytes(4, 12 * MiB + 5));
+    expect((await cli(['repo', 'create', 'quota'])).code).toBe(0);
+    expect((await cli(['put', 'file', 'quota@main:/small.bin', '-f', path.join(work, 'small.bin'), '-m', 'before'])).code).toBe(0);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+    try {
+      rgwAdmin(rgw!, 'bucket', 'rm', `--bucket=${bucket}`, '--purge-objects');
+    } catch {
+      // a bucket left behind on a throwaway test cluster
+    }
+  });
+
+  it('refuses a put past the quota with E_STORAGE_FULL, stores nothing of it, and takes it once the quota is lifted', { timeout: 120_000 }, async () => {
+    // 1 MiB: below every upload request of the put (its 8 MiB batches, the last one over 4 MiB).
+    rgwAdmin(rgw!, 'quota', 'set', '--quota-scope=bucket', `--bucket=${bucket}`, `--max-size=${MiB}`);
+    rgwAdmin(rgw!, 'quota', 'enable', '--quota-scope=bucket', `--bucket=${bucket}`);
+    const headBefore = await head();
+    const objectsBefore = await objects();
+
+    const refused = await cli(['put', 'file', 'quota@main:/big.bin', '-f', path.join(work, 'big.bin'), '-m', 'over quota']);
+    expect(refused.code, refused.stderr).toBe(EXIT.UNAVAILABLE);
+    expect(refused.stderr).toMatch(/QuotaExceeded \(HTTP 403\): the bucket or its account is out of space or over its quota/);
+    expect(refused.stderr).not.toMatch(/check the credentials/);
+    expect(refused.stderr).toMatch(/the server is out of space: free some there, then retry/);
+    expect(await head()).toBe(headBefore);
+    expect(await objects()).toEqual(objectsBefore);
+
+    rgwAdmin(rgw!, 'quota', 'disable', '--quota-scope=bucket', `--bucket=${bucket}`);
+    const put = await cli(['--json', 'put', 'file', 'quota@main:/big.bin', '-f', path.join(work, 'big.bin'), '-m', 'fits now']);
+    expect(put.code, put.stderr).toBe(0);
+    expect(await head()).not.toBe(headBefore);
+    const out = path.join(work, 'big.out');
+    expect((await cli(['get', 'file', 'quota@main:/big.bin', '-o', out])).code).toBe(0);
     expect((await readFile(out)).equals(await readFile(path.join(work, 'big.bin')))).toBe(true);
   });
 });
