@@ -40,7 +40,7 @@ export function registerServe(program: Command, env: NodeJS.ProcessEnv = process
     .option('--webhook-backoff-cap-ms <ms>', 'retry delay ceiling cap (env DATACTL_WEBHOOK_BACKOFF_CAP_MS)', env['DATACTL_WEBHOOK_BACKOFF_CAP_MS'] || '600000')
     .option('--webhook-timeout-ms <ms>', 'per-attempt timeout of a webhook delivery (env DATACTL_WEBHOOK_TIMEOUT_MS)', env['DATACTL_WEBHOOK_TIMEOUT_MS'] || '10000')
     .action(async (opts: ServeOptions) => {
-      atomicFullCollections();
+      atomicFullCollections(env);
       const port = parsePort(opts.port);
       const webhooks = webhookSettings(opts);
       const { startServer } = await import('../../server/main.js');
@@ -62,7 +62,9 @@ export function registerServe(program: Command, env: NodeJS.ProcessEnv = process
 }
 
 /**
- * Turn off V8's incremental marking in the server process (`node --incremental-marking` keeps it).
+ * Turn off V8's incremental marking in the server process (DATACTL_INCREMENTAL_MARKING=1, or
+ * `node --incremental-marking`, keeps it: with a heap of several hundred MB, one pause per full
+ * collection may matter more than the CPU).
  * An upload streams its bytes through Buffers outside the heap while the heap itself stays small
  * (~15 MB), and in about one 1 GB put in four V8 then fell into starting a full marking every
  * 60-100 ms (30-35 full collections instead of 2-3), each started by the allocation-limit
@@ -70,10 +72,10 @@ export function registerServe(program: Command, env: NodeJS.ProcessEnv = process
  * 2.2-2.4 -> 2.5-2.9 s. Without it a full collection runs only when the old generation reaches its
  * limit, in one pause (a few ms at these heap sizes): 32 of 32 such puts stayed at 0.98-1.18 s of
  * server CPU (10 with the command-line flag, 22 set this way), and a 100k-file put's time and
- * peak were unchanged (three pairs: 3.54-4.01 s vs 3.44-3.91, 203-219 MB vs 211-224).
+ * peak were unchanged (three pairs: 3.54-4.01 s vs 3.44-3.91, 203-219 MiB vs 211-224).
  */
-function atomicFullCollections(): void {
-  if (process.execArgv.some((a) => /^--(no-)?incremental[-_]marking$/.test(a))) return;
+function atomicFullCollections(env: NodeJS.ProcessEnv): void {
+  if (env['DATACTL_INCREMENTAL_MARKING'] === '1' || process.execArgv.some((a) => /^--(no-)?incremental[-_]marking$/.test(a))) return;
   v8.setFlagsFromString('--no-incremental-marking');
 }
 

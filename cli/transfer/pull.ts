@@ -4,11 +4,13 @@
  * order: a local file that already hashes right is left alone; else an intact cache entry is
  * copied in (re-hashed); else it is downloaded (the batched small-file path, or streamed) and
  * then added to the cache. A pin that names only a branch is refused unless `allowBranch`.
- * Files already in the directory that the commit lacks are counted, and removed with `delete`
- * (before anything is written, so a directory where the commit now has a file makes way for it).
+ * With the output directory named, files in the pulled directories that the commit lacks are
+ * counted, and removed with `delete`: those in the way of a download (a directory where the commit
+ * now has a file) first, the rest once every file is in place, so a pull that fails part way has
+ * not also thrown away the old files.
  */
-import { stat } from 'node:fs/promises';
-import { basename, resolve, sep } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fail } from '../../src/errors.js';
 import { pinsCommit, type PinEntry } from '../../src/objects/pin-file.js';
 import { parseRepoPath, type RepoPath } from '../../src/types.js';
@@ -17,7 +19,7 @@ import type { DatactlClient } from '../client.js';
 import { readPin } from '../pinfile.js';
 import { NO_PROGRESS, type ProgressSink } from '../progress.js';
 import { ContentCache, defaultCacheDir, hashFile } from './cache.js';
-import { findExtras, removeExtras, type Extra } from './extras.js';
+import { findExtras, removeExtras, type Extra, type OnUnreadable } from './extras.js';
 import { downloadEntries, localPathFor, walkRemote, type PlannedFile, type TreeDownloadTuning } from './get-tree.js';
 
 export interface PullOptions extends TreeDownloadTuning {
@@ -59,7 +61,10 @@ export interface PullResult {
   cachedFiles: number;
   /** Files already present with the right content (not rewritten). */
   upToDateFiles: number;
-  /** Files found under the pulled directories that the commit does not have (left, unless `delete`). */
+  /**
+   * Files found in the pulled directories that the commit does not have (left, unless `delete`);
+   * looked for only when `output` is given.
+   */
   extraFiles: number;
   /** Of those, the ones removed (`delete`). */
   removedFiles: number;
@@ -79,13 +84,16 @@ export async function pull(client: DatactlClient, options: PullOptions): Promise
   const { commit, resolvedFromBranch } = await pinnedCommit(client, pin, options);
   const output = options.output ?? '.';
   const cache = options.cacheDir === null ? undefined : new ContentCache(options.cacheDir ?? defaultCacheDir());
-  const { entries, scopes } = await collectEntries(client, pin.repo, commit, options.paths ?? ['/']);
+  const { entries, scopes, points } = await collectEntries(client, pin.repo, commit, options.paths ?? ['/']);
   const planned = entries.map((entry) => ({ entry, local: localPathFor(output, '/', entry.path) }));
-  const extras = await findExtras(output, scopes, new Set(entries.map((e) => e.path)));
+  // Only in a directory named for the data: the default "." is usually the code repo the pin is in.
+  const unreadable: OnUnreadable = (local, reason) => options.onWarning?.(`cannot list ${local} (${reason}): files in it that the commit lacks were not counted`);
+  const extras = options.output === undefined ? [] : await findExtras(output, scopes, points, new Set(entries.map((e) => e.path)), options.delete ? undefined : unreadable);
   const extraFiles = extras.reduce((n, e) => n + e.files, 0);
+  let removedFiles = 0;
   if (options.delete) {
-    refuseToDeleteOwnFiles(extras, cache?.dir);
-    await removeExtras(extras);
+    await refuseToDeleteOwnFiles(extras, cache?.dir);
+    removedFiles = await removeExtras(extras.filter((e) => e.blocking));
   }
   const states = await mapLimit(planned, PLAN_PARALLELISM, (p) => localState(p, cache));
   const toDownload = planned.filter((_, i) => states[i] === 'download');
@@ -107,6 +115,7 @@ export async function pull(client: DatactlClient, options: PullOptions): Promise
   const directIo = cache === undefined && options.directIo !== false;
   const tuning = { smallFileBytes, batchBytes, inFlight, directIo };
   await downloadEntries({ ...tuning, client, repo: pin.repo, commit, progress, onWritten: addToCache }, toDownload);
+  if (options.delete) removedFiles += await removeExtras(extras.filter((e) => !e.blocking), removedFiles);
   return {
     repo: pin.repo,
     branch: pin.branch,
@@ -120,7 +129,7 @@ export async function pull(client: DatactlClient, options: PullOptions): Promise
     cachedFiles: states.filter((s) => s === 'cached').length,
     upToDateFiles: states.filter((s) => s === 'up-to-date').length,
     extraFiles,
-    removedFiles: options.delete ? extraFiles : 0,
+    removedFiles,
   };
 }
 
@@ -129,14 +138,18 @@ export async function pull(client: DatactlClient, options: PullOptions): Promise
  * in) or the content cache would remove those with the data's leftovers: refused, before anything
  * is removed.
  */
-function refuseToDeleteOwnFiles(extras: readonly Extra[], cacheDir: string | undefined): void {
-  const cache = cacheDir === undefined ? undefined : resolve(cacheDir);
-  for (const { local } of extras) {
-    const full = resolve(local);
-    const what = basename(full) === '.git' ? 'a git repository' : cache !== undefined && (cache === full || cache.startsWith(`${full}${sep}`)) ? 'the content cache' : undefined;
-    if (what) {
-      throw fail('E_BAD_REQUEST', `refusing to delete ${local}: it is ${what}, not data the commit dropped; pull into a directory of its own`, { local });
-    }
+async function refuseToDeleteOwnFiles(extras: readonly Extra[], cacheDir: string | undefined): Promise<void> {
+  // Compared with links resolved: `-o data` may reach the cache through a linked directory.
+  const real = async (path: string) => join(await realpath(dirname(path)).catch(() => dirname(path)), basename(path));
+  const cache = cacheDir === undefined ? undefined : await real(resolve(cacheDir));
+  for (const extra of extras) {
+    const full = await real(resolve(extra.local));
+    let why: string | undefined;
+    if (extra.holdsGit) why = basename(full) === '.git' ? 'it is a git repository' : 'it holds a git repository';
+    else if (cache === full) why = 'it is the content cache';
+    else if (cache !== undefined && cache.startsWith(`${full}${sep}`)) why = 'it holds the content cache';
+    else if (cache !== undefined && full.startsWith(`${cache}${sep}`)) why = 'it is in the content cache';
+    if (why) throw fail('E_BAD_REQUEST', `refusing to delete ${extra.local}: ${why}, not data the commit dropped; pull into a directory of its own`, { local: extra.local });
   }
 }
 
@@ -171,25 +184,30 @@ async function pinnedCommit(client: DatactlClient, pin: PinEntry, options: PullO
 }
 
 /**
- * The files under each requested path (deduplicated, in request then tree order), and the
- * requested paths that are directories: where a local file the commit lacks is an extra.
+ * The files under each requested path (deduplicated, in request then tree order); the requested
+ * paths that are directories (scopes: where a local file the commit lacks is an extra), and those
+ * that are files (points: where a local directory would be).
  */
-async function collectEntries(client: DatactlClient, repo: string, commit: string, paths: readonly string[]): Promise<{ entries: FileEntry[]; scopes: RepoPath[] }> {
+async function collectEntries(
+  client: DatactlClient, repo: string, commit: string, paths: readonly string[],
+): Promise<{ entries: FileEntry[]; scopes: RepoPath[]; points: RepoPath[] }> {
   const found = new Map<string, FileEntry>();
   const scopes: RepoPath[] = [];
+  const points: RepoPath[] = [];
   for (const raw of paths) {
     const path = parseRepoPath(raw);
     if (path !== '/') {
       const { entry } = await client.stat(repo, commit, path);
       if (entry.type === 'file') {
         if (!found.has(entry.path)) found.set(entry.path, entry);
+        points.push(path);
         continue;
       }
     }
     scopes.push(path);
     for await (const entry of walkRemote(client, repo, commit, path)) if (!found.has(entry.path)) found.set(entry.path, entry);
   }
-  return { entries: [...found.values()], scopes };
+  return { entries: [...found.values()], scopes, points };
 }
 
 async function localState(p: PlannedFile, cache: ContentCache | undefined): Promise<LocalState> {

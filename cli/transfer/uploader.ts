@@ -1,10 +1,10 @@
 /**
  * Collects chunks into batches, asks the server which ones it lacks, and uploads only those in
- * framed requests, several in flight. Chunk bytes are copied into one of `inFlight + 1` reusable
- * batch buffers ("arenas"; `inFlightLarge + 1` for large chunks), so memory is fixed (about that
- * many x batchBytes) instead of depending on when the garbage collector frees the reader's buffers
- * (which let a 1 GB put peak at ~280 MB), and readers may reuse their buffers as soon as `add` returns. `add` waits for a
- * free slot (backpressure to the reader).
+ * framed requests, several in flight. Chunk bytes are copied into one of `max(inFlight,
+ * inFlightLarge) + 1` reusable batch buffers ("arenas"), so memory is fixed (about that many x
+ * batchBytes) instead of depending on when the garbage collector frees the reader's buffers
+ * (which let a 1 GB put peak at ~280 MB), and readers may reuse their buffers as soon as `add`
+ * returns. `add` waits for a free slot (backpressure to the reader).
  *
  * Batches are numbered from 1 in the order they are made; `add` tells which one carries the chunk,
  * and `uploaded(n)` resolves once batches 1..n are all answered, i.e. once the server holds every
@@ -44,10 +44,11 @@ const MiB = 1024 * 1024;
  * A batch of at most this many chunks (8 KiB or more on average in a full 8 MiB batch) may go with
  * `inFlightLarge` batches in flight. Such a batch costs the server little CPU (a hash per chunk,
  * one pack) and its request mostly waits on the pack's two disk flushes, so more at once keep both
- * sides busy: a 1 GB put, alternating, 2.51-2.64 s with two in flight (4 of 5 runs; the fifth
- * 3.24), 2.22-2.40 s with four (13 of 13). A batch of thousands of small chunks keeps the server's
- * CPU busy instead, and four of those only cost memory: a 100k-file put, three pairs, 3.66-3.94 s
- * with two, 3.77-4.08 s with four, client peak 196-216 -> 248-263 MB, server 201-214 -> 224-248.
+ * sides busy: a 1 GB put took 2.50-2.86 s with two in flight (9 runs; a tenth 3.24 s) and
+ * 2.19-2.45 s with four (45 runs: with the collection fix of serve.ts, or before it in runs its
+ * loop did not catch). A batch of thousands of small chunks keeps the server's CPU busy instead, and
+ * four of those only cost memory: a 100k-file put, three pairs, 3.66-3.94 s with two, 3.77-4.08 s
+ * with four, client peak 196-216 -> 248-263 MiB, server 201-214 -> 224-248 MiB.
  */
 const LARGE_BATCH_CHUNKS = 1024;
 

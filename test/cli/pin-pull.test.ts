@@ -2,7 +2,8 @@
  * `datactl pin` and `datactl pull` through the real binary against a real server, and the same
  * verbs through the SDK: exact commits, a content cache that is trusted only after re-hashing.
  */
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -269,6 +270,12 @@ describe.skipIf(!built)('datactl pull into a directory holding files the commit 
     expect(git.stderr).toBe(`datactl: refusing to delete ${path.join(out, '.git')}: it is a git repository, not data the commit dropped; pull into a directory of its own\n`);
     expect(Object.keys(await filesUnder(out)).sort()).toEqual(['/.git/HEAD', '/train.py']);
 
+    const nested = fresh('out');
+    await mkdir(path.join(nested, 'vendor', 'lib', '.git'), { recursive: true });
+    const sub = await cli(['pull', '--file', file, '--key', 'train', '-o', nested, '--delete'], fresh('cache'));
+    expect(sub.stderr).toBe(`datactl: refusing to delete ${path.join(nested, 'vendor')}: it holds a git repository, not data the commit dropped; pull into a directory of its own\n`);
+    expect(existsSync(path.join(nested, 'vendor', 'lib', '.git'))).toBe(true);
+
     const data = fresh('out');
     const cache = path.join(data, 'cache');
     await mkdir(cache, { recursive: true });
@@ -276,6 +283,76 @@ describe.skipIf(!built)('datactl pull into a directory holding files the commit 
     expect(cached.code).toBe(2);
     expect(cached.stderr).toContain(`refusing to delete ${cache}: it is the content cache`);
     expect(existsSync(cache)).toBe(true);
+  });
+
+  it('with --delete follows a linked output directory and a link where the commit has a directory', async () => {
+    const file = await pinnedAtC1();
+    const real = fresh('real');
+    const images = fresh('images');
+    await mkdir(path.join(real, 'train'), { recursive: true });
+    await mkdir(images, { recursive: true });
+    await writeFile(path.join(real, 'train', 'gone.csv'), 'x');
+    await writeFile(path.join(images, 'old.bin'), 'y');
+    await symlink(images, path.join(real, 'train', 'images'));
+    const out = fresh('out');
+    await symlink(real, out);
+    const r = await cli(['pull', '--file', file, '--key', 'train', '-o', out, '--delete', '--json'], fresh('cache'));
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: 4, extraFiles: 2, removedFiles: 2 });
+    expect(await filesUnder(real)).toEqual(hashes(V1, '/train/labels.csv', '/eval/x.txt'));
+    expect(await filesUnder(images)).toEqual({ '/big.bin': blake3Hex(V1['/train/images/big.bin']!), '/small.bin': blake3Hex(V1['/train/images/small.bin']!) });
+    expect(lstatSync(out).isSymbolicLink() && lstatSync(path.join(real, 'train', 'images')).isSymbolicLink()).toBe(true);
+  });
+
+  it('with --delete and a requested file path removes a directory standing there', async () => {
+    const file = await pinnedAtC1();
+    const out = fresh('out');
+    await mkdir(path.join(out, 'train', 'labels.csv', 'sub'), { recursive: true });
+    await writeFile(path.join(out, 'train', 'labels.csv', 'sub', 'x'), 'x');
+    const r = await cli(['pull', '--file', file, '--key', 'train', '-o', out, '--delete', '--json', '/train/labels.csv'], fresh('cache'));
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: 1, extraFiles: 1, removedFiles: 1 });
+    expect(await filesUnder(out)).toEqual(hashes(V1, '/train/labels.csv'));
+  });
+
+  // chattr +i makes a directory refuse new files even to root: a download that fails part way.
+  const immutable = (dir: string, on: boolean) => execFileSync('chattr', [on ? '+i' : '-i', dir], { stdio: 'ignore' });
+  const canChattr = (() => {
+    try {
+      const dir = path.join(os.tmpdir(), `datactl-chattr-${process.pid}`);
+      execFileSync('mkdir', ['-p', dir]);
+      immutable(dir, true);
+      immutable(dir, false);
+      execFileSync('rmdir', [dir]);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!canChattr)('with --delete keeps the old files when the download fails part way', async () => {
+    const file = await pinnedAtC1();
+    const out = fresh('out');
+    await mkdir(path.join(out, 'train'), { recursive: true });
+    await mkdir(path.join(out, 'eval', 'x.txt'), { recursive: true }); // in the way: goes first
+    await writeFile(path.join(out, 'notes.csv'), 'an old file\n');
+    immutable(path.join(out, 'train'), true);
+    try {
+      const r = await cli(['pull', '--file', file, '--key', 'train', '-o', out, '--delete'], fresh('cache'));
+      expect(r.code).not.toBe(0);
+      expect(await readFile(path.join(out, 'notes.csv'), 'utf8')).toBe('an old file\n');
+      const inTheWay = path.join(out, 'eval', 'x.txt');
+      expect(existsSync(inTheWay) && lstatSync(inTheWay).isDirectory()).toBe(false); // it went first
+    } finally {
+      immutable(path.join(out, 'train'), false);
+    }
+  });
+
+  it('counts nothing without -o: the default "." is usually the code repo', async () => {
+    const file = await pinnedAtC1();
+    const r = await runCli(['pull', '--file', file, '--key', 'train', '--json', '/eval/x.txt'], { cwd: await mkdtemp(path.join(work, 'cwd-')), env: { DATACTL_URL: server.url, DATACTL_CACHE_DIR: fresh('cache') } });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: 1, extraFiles: 0, removedFiles: 0 });
   });
 
   it('refuses --delete without -o, before reading the pin or touching a file', async () => {

@@ -124,7 +124,7 @@ describe.skipIf(!rgw?.cephConf)('a server on Ceph RGW whose bucket is over its q
 
     const refused = await cli(['put', 'file', 'quota@main:/big.bin', '-f', path.join(work, 'big.bin'), '-m', 'over quota']);
     expect(refused.code, refused.stderr).toBe(EXIT.UNAVAILABLE);
-    expect(refused.stderr).toMatch(/QuotaExceeded \(HTTP 403\): the bucket or its account is out of space or over its quota/);
+    expect(refused.stderr).toMatch(/QuotaExceeded.* \(HTTP 403\): the bucket or its account is out of space or over its quota/);
     expect(refused.stderr).not.toMatch(/check the credentials/);
     expect(refused.stderr).toMatch(/the server is out of space: free some there, then retry/);
     expect(await head()).toBe(headBefore);

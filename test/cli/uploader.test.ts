@@ -3,7 +3,8 @@ import { DatactlError } from '../../src/errors.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
 import type { DatactlClient } from '../../cli/client.js';
 import { decodeFrames, FRAME_HEADER_BYTES, type Frame } from '../../src/wire/frames.js';
-import { ChunkUploader, groupByRequestSize } from '../../cli/transfer/uploader.js';
+import { ChunkUploader, groupByRequestSize, type UploaderOptions } from '../../cli/transfer/uploader.js';
+import { waitFor } from '../helpers/wait.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 
 /** A client that "has" some chunks, records uploads, and tracks upload concurrency. */
@@ -98,25 +99,6 @@ describe('ChunkUploader', () => {
     expect(Math.max(...server.requestSizes)).toBeLessThanOrEqual(2100);
   });
 
-  it('lets batches of few, large chunks go four at once, but batches of thousands of small ones two', async () => {
-    const run = async (options: ConstructorParameters<typeof ChunkUploader>[2], chunks: number, size: number) => {
-      const server = fakeServer();
-      const up = new ChunkUploader(server.client, 'r', options);
-      for (let i = 0; i < chunks; i++) {
-        const f = chunk(1000 + i, size);
-        await up.add(f.hash, f.bytes);
-      }
-      await up.finish();
-      expect(server.uploaded).toHaveLength(chunks);
-      return server.maxInFlight();
-    };
-    expect(await run({ batchChunks: 1 }, 12, 1000)).toBe(4);
-    expect(await run({ batchChunks: 1100, batchBytes: 1 << 20 }, 6 * 1100, 64)).toBe(2);
-    // An explicit inFlight alone bounds both kinds.
-    expect(await run({ batchChunks: 1, inFlight: 2 }, 12, 1000)).toBe(2);
-    expect(await run({ batchChunks: 1, inFlight: 1, inFlightLarge: 3 }, 12, 1000)).toBe(3);
-  });
-
   it('surfaces the first upload failure from finish', async () => {
     const server = fakeServer(new Set(), true);
     const up = new ChunkUploader(server.client, 'r');
@@ -173,6 +155,37 @@ describe('ChunkUploader batch numbers', () => {
     await settled();
     expect(done.sort()).toEqual([1, 2, 3]);
     await up.finish();
+  });
+
+  it('lets batches of few, large chunks go four at once, but batches of thousands of small ones two', async () => {
+    /** The most uploads a put of `chunks` keeps unanswered at once, the adder then waiting for a slot. */
+    const mostInFlight = async (options: UploaderOptions, chunks: Frame[], expected: number) => {
+      const server = heldServer();
+      const up = new ChunkUploader(server.client, 'r', options);
+      let done = false;
+      const finished = (async () => {
+        for (const f of chunks) await up.add(f.hash, f.bytes);
+        await up.finish();
+        done = true;
+      })();
+      await waitFor(() => server.held.length >= expected);
+      await settled(); // time for one more to go out, if the bound let it
+      const most = server.held.length;
+      let answered = 0;
+      while (!done) {
+        while (answered < server.held.length) server.held[answered++]!.answer();
+        await settled();
+      }
+      await finished;
+      return most;
+    };
+    const large = Array.from({ length: 12 }, (_, i) => chunk(1000 + i, 1000));
+    const small = Array.from({ length: 6 * 1100 }, (_, i) => chunk(2000 + i, 64));
+    expect(await mostInFlight({ batchChunks: 1 }, large, 4)).toBe(4);
+    expect(await mostInFlight({ batchChunks: 1100, batchBytes: 1 << 20 }, small, 2)).toBe(2);
+    // An explicit inFlight alone bounds both kinds.
+    expect(await mostInFlight({ batchChunks: 1, inFlight: 2 }, large, 2)).toBe(2);
+    expect(await mostInFlight({ batchChunks: 1, inFlight: 1, inFlightLarge: 3 }, large, 3)).toBe(3);
   });
 
   it('uploaded(n) rejects with the upload failure, then and later', async () => {
