@@ -65,10 +65,11 @@ export function registerServe(program: Command, env: NodeJS.ProcessEnv = process
  * Turn off V8's incremental marking in the server process (DATACTL_INCREMENTAL_MARKING=1, or
  * `node --incremental-marking`, keeps it: with a heap of several hundred MB, one pause per full
  * collection may matter more than the CPU).
+ *
  * An upload streams its bytes through Buffers outside the heap while the heap itself stays small
- * (~15 MB), and in about one 1 GB put in four V8 then fell into starting a full marking every
- * 60-100 ms (30-35 full collections instead of 2-3), each started by the allocation-limit
- * heuristics with two thirds of the limit still free: server user CPU ~1.05 -> 1.4-1.8 s, the put
+ * (~15 MB), and in 9 of 63 1 GB puts (four uploads in flight) V8 then fell into starting a full
+ * marking every 60-100 ms (30-35 full collections instead of 2-3), each started by the
+ * allocation-limit heuristics with two thirds of the limit still free: server user CPU ~1.05 -> 1.4-1.8 s, the put
  * 2.2-2.4 -> 2.5-2.9 s. Without it a full collection runs only when the old generation reaches its
  * limit, in one pause (a few ms at these heap sizes): 32 of 32 such puts stayed at 0.98-1.18 s of
  * server CPU (10 with the command-line flag, 22 set this way), and a 100k-file put's time and
