@@ -69,11 +69,12 @@ export function registerServe(program: Command, env: NodeJS.ProcessEnv = process
  * An upload streams its bytes through Buffers outside the heap while the heap itself stays small
  * (~15 MB), and in 9 of 63 1 GB puts (four uploads in flight) V8 then fell into starting a full
  * marking every 60-100 ms (30-35 full collections instead of 2-3), each started by the
- * allocation-limit heuristics with two thirds of the limit still free: server user CPU ~1.05 -> 1.4-1.8 s, the put
- * 2.2-2.4 -> 2.5-2.9 s. Without it a full collection runs only when the old generation reaches its
- * limit, in one pause (a few ms at these heap sizes): 32 of 32 such puts stayed at 0.98-1.18 s of
- * server CPU (10 with the command-line flag, 22 set this way), and a 100k-file put's time and
- * peak were unchanged (three pairs: 3.54-4.01 s vs 3.44-3.91, 203-219 MiB vs 211-224).
+ * allocation-limit heuristics with two thirds of the limit still free: server user CPU ~1.05 ->
+ * 1.4-1.8 s, the put 2.2-2.4 -> 2.5-2.9 s. Without it a full collection runs only when the old
+ * generation reaches its limit, in one pause (a few ms at these heap sizes): 32 of 32 such puts
+ * stayed at 0.98-1.18 s of server CPU (10 with the command-line flag, 22 set this way), and a
+ * 100k-file put's time and peak were unchanged (three pairs: 3.54-4.01 s vs 3.44-3.91, 203-219
+ * MiB vs 211-224).
  */
 function atomicFullCollections(env: NodeJS.ProcessEnv): void {
   if (env['DATACTL_INCREMENTAL_MARKING'] === '1' || process.execArgv.some((a) => /^--(no-)?incremental[-_]marking$/.test(a))) return;
