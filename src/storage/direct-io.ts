@@ -88,8 +88,12 @@ export async function createDirect(file: string, mode = 0o644): Promise<fs.FileH
   try {
     return await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, mode);
   } catch (err) {
-    if (isEinval(err)) return undefined;
-    throw err;
+    if (!isEinval(err)) throw err;
+    // Linux creates the file before it checks for direct I/O (ramfs, tmpfs before 6.6), so the
+    // refused open leaves it behind, and the caller's ordinary O_EXCL open of the same name then
+    // failed with EEXIST. O_EXCL means no one else's file was there.
+    await fs.rm(file, { force: true });
+    return undefined;
   }
 }
 

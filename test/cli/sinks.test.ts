@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openFileSink } from '../../cli/transfer/sinks.js';
 import { takesDirectIo } from '../helpers/page-cache.js';
+import { mountRamfs, unmountTmpfs } from '../helpers/tmpfs.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 
 let dir: string;
@@ -57,6 +58,23 @@ describe('file sink', () => {
     // Created with the permissions any new file gets (0666 less the umask).
     await writeFile(path.join(dir, 'plain'), '');
     expect((await stat(path.join(dir, 'big.bin'))).mode).toBe((await stat(path.join(dir, 'plain'))).mode);
+  });
+
+  it('writes a large file through the page cache, exactly, where the filesystem refuses O_DIRECT (ramfs)', async (ctx) => {
+    const ramfs = mountRamfs();
+    if (!ramfs) return ctx.skip(); // mounting needs root
+    try {
+      expect(await takesDirectIo(ramfs)).toBe(false);
+      const size = 64 * 1024 * 1024 + 4097;
+      const data = seededBytes(6, size);
+      const sink = await openFileSink(path.join(ramfs, 'big.bin'), { size });
+      for (let offset = 0; offset < size; offset += 3_000_001) await sink.write(Buffer.from(data.subarray(offset, offset + 3_000_001)));
+      await sink.commit();
+      expect((await readFile(path.join(ramfs, 'big.bin'))).equals(data)).toBe(true);
+      expect(await readdir(ramfs)).toEqual(['big.bin']);
+    } finally {
+      unmountTmpfs(ramfs);
+    }
   });
 
   it('writes a small file through the page cache', async () => {

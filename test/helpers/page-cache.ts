@@ -19,7 +19,8 @@ export async function takesDirectIo(dir: string): Promise<boolean> {
       await fs.rm(probe, { force: true });
       return true;
     },
-    () => false,
+    // A refused open may still have created the file (ramfs, tmpfs before Linux 6.6).
+    () => fs.rm(probe, { force: true }).then(() => false),
   );
 }
 

@@ -6,6 +6,7 @@ import { alignedBuffer, DIRECT_ALIGN, directWritable, writeDirect } from '../../
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { cachedPages, hasFincore, takesDirectIo } from '../helpers/page-cache.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
+import { mountRamfs, unmountTmpfs } from '../helpers/tmpfs.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'datactl-direct-io-'));
 const directSupported = await takesDirectIo(dir);
@@ -77,5 +78,26 @@ describe('LocalObjectStore with aligned bodies', () => {
     expect(await store.getRange('packs/aa/one', 0, length)).toEqual(seededBytes(3, length));
     expect(await store.stat('packs/aa/one')).toEqual({ size: length });
     expect(await fs.readdir(path.join(dir, `store-${directIo}`, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('on a filesystem that refuses O_DIRECT (ramfs)', () => {
+  it('writeDirect answers false and leaves no file; the local store then writes packs the ordinary way', async (ctx) => {
+    const ramfs = mountRamfs();
+    if (!ramfs) return ctx.skip(); // mounting needs root
+    try {
+      expect(await takesDirectIo(ramfs)).toBe(false);
+      const b = alignedBuffer(1 << 20);
+      seededBytes(4, b.length).copy(b);
+      expect(await writeDirect(path.join(ramfs, 'probe'), b)).toBe(false);
+      expect(await fs.readdir(ramfs)).toEqual([]);
+      const store = new LocalObjectStore(path.join(ramfs, 'store'), { directIo: true });
+      await store.put('packs/aa/one', [b.subarray(0, 700_001)]);
+      expect(await store.getRange('packs/aa/one', 0, 700_001)).toEqual(seededBytes(4, 700_001));
+      expect(await fs.readdir(path.join(ramfs, 'store', 'tmp'))).toEqual([]);
+      await store.close();
+    } finally {
+      unmountTmpfs(ramfs);
+    }
   });
 });
