@@ -12,6 +12,7 @@ import { lstat, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { errnoText } from './errno.js';
 import { fail } from '../../src/errors.js';
+import { localPathFor } from './get-tree.js';
 
 export interface Extra {
   /** The local path, under the pull's output directory. */
@@ -136,7 +137,7 @@ export async function removeExtras(extras: readonly Extra[], removedBefore = 0):
 }
 
 function localPath(outDir: string, repoPath: string): string {
-  return repoPath === '/' ? outDir : join(outDir, ...repoPath.slice(1).split('/'));
+  return repoPath === '/' ? outDir : localPathFor(outDir, '/', repoPath);
 }
 
 /** Scopes with those inside another dropped (`/` and `/train` walk `/` once). */

@@ -44,7 +44,7 @@ const MiB = 1024 * 1024;
  * A batch of at most this many chunks (8 KiB or more on average in a full 8 MiB batch) may go with
  * `inFlightLarge` batches in flight. Such a batch costs the server little CPU (a hash per chunk,
  * one pack) and its request mostly waits on the pack's two disk flushes, so more at once keep both
- * sides busy: a 1 GB put took 2.50-2.86 s with two in flight (9 runs; a tenth 3.24 s) and
+ * sides busy: a 1 GB put took 2.50-2.86 s with two in flight (8 runs; a ninth 3.24 s) and
  * 2.19-2.45 s with four (45 runs: with the collection fix of serve.ts, or before it in runs its
  * loop did not catch). A batch of thousands of small chunks keeps the server's CPU busy instead,
  * and four of those only cost memory: a 100k-file put, three pairs, 3.66-3.94 s with two, 3.77-4.08 s

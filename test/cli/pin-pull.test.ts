@@ -350,9 +350,12 @@ describe.skipIf(!built)('datactl pull into a directory holding files the commit 
 
   it('counts nothing without -o: the default "." is usually the code repo', async () => {
     const file = await pinnedAtC1();
-    const r = await runCli(['pull', '--file', file, '--key', 'train', '--json', '/eval/x.txt'], { cwd: await mkdtemp(path.join(work, 'cwd-')), env: { DATACTL_URL: server.url, DATACTL_CACHE_DIR: fresh('cache') } });
+    const repo = await mkdtemp(path.join(work, 'cwd-'));
+    await writeFile(path.join(repo, 'train.py'), 'print("code")\n');
+    const r = await runCli(['pull', '--file', file, '--key', 'train', '--json'], { cwd: repo, env: { DATACTL_URL: server.url, DATACTL_CACHE_DIR: fresh('cache') } });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toMatchObject({ files: 1, extraFiles: 0, removedFiles: 0 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: 4, extraFiles: 0, removedFiles: 0 });
+    expect(existsSync(path.join(repo, 'train.py'))).toBe(true);
   });
 
   it('refuses --delete without -o, before reading the pin or touching a file', async () => {
