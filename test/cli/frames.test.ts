@@ -4,6 +4,7 @@ import { blake3Hex } from '../../src/hash/blake3.js';
 import { BufferPool } from '../../src/util/buffer-pool.js';
 import { decodeFrames, encodeFrameHeader, encodeFrames, FRAME_HEADER_BYTES, frameStream, type Frame } from '../../src/wire/frames.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
+import type { ChunkHash } from '../../src/types.js';
 
 function frameOf(bytes: Uint8Array): Frame {
   return { hash: blake3Hex(bytes), bytes };
@@ -44,6 +45,19 @@ describe('chunk frames', () => {
     expect(encoded.readUInt32BE(32)).toBe(3);
     expect(encoded.subarray(36).toString()).toBe('abc');
     expect(encodeFrameHeader(blake3Hex(bytes), 3)).toEqual(encoded.subarray(0, 36));
+  });
+
+  it('refuse to encode a header for what is not a 64-hex hash (E_INVALID_HASH)', () => {
+    const hash = blake3Hex(Buffer.from('abc'));
+    for (const bad of [hash.slice(0, 62), `${hash}00`, `${hash.slice(0, 40)}zz${hash.slice(42)}`, `${hash.slice(0, 63)}g`, '']) {
+      let code: string | undefined;
+      try {
+        encodeFrameHeader(bad as ChunkHash, 3);
+      } catch (err) {
+        code = (err as DatactlError).code;
+      }
+      expect(code, bad).toBe('E_INVALID_HASH');
+    }
   });
 
   it('round-trip whole', async () => {
