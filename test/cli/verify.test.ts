@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatactlError } from '../../src/errors.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
@@ -107,5 +108,21 @@ describe('localPathFor', () => {
   it('refuses paths outside the root', () => {
     expect(failure(() => localPathFor('out', '/data', '/database/x')).code).toBe('E_INVALID_PATH');
     expect(failure(() => localPathFor('out', '/data', '/data')).code).toBe('E_INVALID_PATH');
+  });
+
+  it('refuses a path from the server that would step out of the output directory or is not normalized', () => {
+    for (const bad of ['/data/../x', '/data/a/../../x', '/data/..', '/data/./x', '/data/a//b', '/data/a/', '/data/', '/data/a\0b']) {
+      expect(failure(() => localPathFor('out', '/data', bad)).code, bad).toBe('E_INVALID_PATH');
+    }
+    expect(failure(() => localPathFor('out', '/', '/../etc/passwd')).code).toBe('E_INVALID_PATH');
+  });
+
+  it('gives what path.join gives, however the output directory is written', () => {
+    for (const out of ['out', 'out/', './out', 'a/../out', '.', './', '/', '/tmp//x/', '../up']) {
+      for (const [root, file] of [['/', '/f.csv'], ['/', '/d/e/f.csv'], ['/d', '/d/e/...'], ['/d', '/d/.hidden']]) {
+        const rel = file!.slice(root === '/' ? 1 : root!.length + 1);
+        expect(localPathFor(out, root!, file!), `${out} ${file}`).toBe(path.join(out, ...rel.split('/')));
+      }
+    }
   });
 });
