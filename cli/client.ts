@@ -33,7 +33,7 @@ import type {
   ContractRule,
   InspectFileResult,
 } from './api-types.js';
-import { decodeFrames, type DecodeOptions, type Frame } from '../src/wire/frames.js';
+import { decodeFrameBatches, decodeFrames, type DecodeOptions, type Frame } from '../src/wire/frames.js';
 import { commitStreamBody, NDJSON_CONTENT_TYPE } from './commit-stream.js';
 import { DEFAULT_SERVER_URL } from './defaults.js';
 import { readBody, Transport, type TransportOptions } from './http.js';
@@ -193,8 +193,17 @@ export class DatactlClient {
 
   /** Read chunks as verified frames, in request order. */
   async *readChunks(repo: string, hashes: readonly string[], options: DecodeOptions = {}): AsyncGenerator<Frame> {
+    yield* decodeFrames(await this.chunkStream(repo, hashes), options);
+  }
+
+  /** readChunks in batches of frames, NOT verified (see decodeFrameBatches): for a caller that hashes every payload. */
+  async *readChunkBatches(repo: string, hashes: readonly string[]): AsyncGenerator<Frame[]> {
+    yield* decodeFrameBatches(await this.chunkStream(repo, hashes));
+  }
+
+  private async chunkStream(repo: string, hashes: readonly string[]): Promise<AsyncIterable<Uint8Array>> {
     const res = await this.http.send({ method: 'POST', path: `${repoPath(repo)}/chunks/read`, json: { hashes }, idempotent: true });
-    yield* decodeFrames(readBody(res.body, this.baseUrl), options);
+    return readBody(res.body, this.baseUrl);
   }
 
   // Writes

@@ -236,13 +236,15 @@ async function fetchBatch(job: EntryDownload, batch: Batch, files: FilePool, spa
   for (const resumes = new Resumes(); data.size < hashes.length; ) {
     const before = data.size;
     try {
-      // The worker re-hashes every chunk against the manifest, so skip the decoder's pass.
-      for await (const frame of job.client.readChunks(job.repo, before === 0 ? hashes : hashes.slice(before), { verify: false })) {
-        const expected = hashes[data.size];
-        if (frame.hash !== expected) {
-          throw fail('E_CORRUPT_OBJECT', `server sent chunk ${frame.hash} where ${expected ?? 'nothing'} was expected`);
+      // Unverified frames: the worker re-hashes every chunk against the manifest.
+      for await (const frames of job.client.readChunkBatches(job.repo, before === 0 ? hashes : hashes.slice(before))) {
+        for (const frame of frames) {
+          const expected = hashes[data.size];
+          if (frame.hash !== expected) {
+            throw fail('E_CORRUPT_OBJECT', `server sent chunk ${frame.hash} where ${expected ?? 'nothing'} was expected`);
+          }
+          data.set(frame.hash, frame.bytes);
         }
-        data.set(frame.hash, frame.bytes);
       }
       break;
     } catch (err) {

@@ -5,7 +5,7 @@
  */
 import type { CommitRequest, Entry, FileEntry, Manifest } from '../../cli/api-types.js';
 import type { DatactlClient } from '../../cli/client.js';
-import { decodeFrames, encodeFrames } from '../../src/wire/frames.js';
+import { decodeFrameBatches, decodeFrames, encodeFrames } from '../../src/wire/frames.js';
 import { DatactlError } from '../../src/errors.js';
 import type { ChunkHash } from '../../src/types.js';
 
@@ -102,8 +102,15 @@ export class FakeClient {
   }
 
   async *readChunks(_repo: string, hashes: readonly string[], options = {}) {
-    const body = encodeFrames(hashes.map((h) => ({ hash: h as ChunkHash, bytes: this.serve(h) })));
-    yield* decodeFrames(one(body), options);
+    yield* decodeFrames(one(this.framed(hashes)), options);
+  }
+
+  async *readChunkBatches(_repo: string, hashes: readonly string[]) {
+    yield* decodeFrameBatches(one(this.framed(hashes)));
+  }
+
+  private framed(hashes: readonly string[]): Uint8Array {
+    return encodeFrames(hashes.map((h) => ({ hash: h as ChunkHash, bytes: this.serve(h) })));
   }
 
   private serve(hash: string): Uint8Array {

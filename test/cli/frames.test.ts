@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DatactlError } from '../../src/errors.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
 import { BufferPool } from '../../src/util/buffer-pool.js';
-import { decodeFrames, encodeFrameHeader, encodeFrames, FRAME_HEADER_BYTES, frameStream, type Frame } from '../../src/wire/frames.js';
+import { decodeFrameBatches, decodeFrames, encodeFrameHeader, encodeFrames, FRAME_HEADER_BYTES, frameStream, type Frame } from '../../src/wire/frames.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 import type { ChunkHash } from '../../src/types.js';
 
@@ -58,6 +58,23 @@ describe('chunk frames', () => {
       }
       expect(code, bad).toBe('E_INVALID_HASH');
     }
+  });
+
+  it('decode in batches: the frames each network piece completes, the same frames as one at a time, payloads not verified', async () => {
+    const encoded = encodeFrames(frames);
+    // Pieces: the first three frames' bytes (1 + 37 + 1000 plus headers) in one, then 2000-byte cuts.
+    const first = 3 * FRAME_HEADER_BYTES + 1 + 37 + 1000;
+    const cut = async function* () {
+      yield encoded.subarray(0, first);
+      yield* pieces(encoded.subarray(first), [2000]);
+    };
+    const batches: Frame[][] = [];
+    for await (const batch of decodeFrameBatches(cut())) batches.push(batch.map((f) => ({ hash: f.hash, bytes: Uint8Array.from(f.bytes) })));
+    expect(batches.map((b) => b.length)).toEqual([3, 1, 1]);
+    expect(batches.flat()).toEqual(await collect(decodeFrames(pieces(encoded, [2000]))));
+    const corrupt = Uint8Array.from(encoded);
+    corrupt[corrupt.length - 1]! ^= 0xff;
+    expect((await collect((async function* () { for await (const b of decodeFrameBatches(pieces(corrupt, [500]))) yield* b; })())).length).toBe(frames.length);
   });
 
   it('round-trip whole', async () => {
