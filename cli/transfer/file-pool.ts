@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import type { ChunkerParams } from '../../src/chunking/index.js';
 import { fail } from '../../src/errors.js';
 import { chunkFile, readSmallFiles, recycleBlock, type ChunkBlock, type ReadBatchResult, type SmallFileRequest } from './file-tasks.js';
+import { packReadRequest, unpackReadResult, type PackedReadResult } from './read-packing.js';
 import { scanTree, statFiles, type TreeScan } from './scan-tasks.js';
 import type { TaskRequest, WorkerNotice, WorkerReply } from './worker-protocol.js';
 import { writeSmallFiles, type WriteBatch, type WriteBatchResult } from './write-tasks.js';
@@ -105,7 +106,9 @@ export class FilePool {
 
   readSmall(files: SmallFileRequest[], params: ChunkerParams): Promise<ReadBatchResult> {
     if (this.inline(files.reduce((sum, f) => sum + f.size, 0) <= INLINE_BYTES)) return Promise.resolve().then(() => readSmallFiles(files, params));
-    return this.submit({ id: this.nextId++, kind: 'read', files, params }) as Promise<ReadBatchResult>;
+    const packed = packReadRequest(files);
+    const reading = this.submit({ id: this.nextId++, kind: 'read', files: packed, params }, undefined, [packed.sizes.buffer as ArrayBuffer]);
+    return reading.then((result) => unpackReadResult(result as PackedReadResult));
   }
 
   /** Give back the buffer of a readSmall batch whose bytes were taken: the next batch is read into it. */

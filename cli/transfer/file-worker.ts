@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { ChunkBlock } from './file-tasks.js';
+import { packReadResult, readResultTransfer, unpackReadRequest } from './read-packing.js';
 import { scanTree, statFiles } from './scan-tasks.js';
 import { CHUNK_BLOCKS_AHEAD, type TaskRequest, type WorkerNotice, type WorkerReply } from './worker-protocol.js';
 
@@ -52,9 +53,8 @@ async function run(task: TaskRequest): Promise<void> {
       const scan = scanTree(task.dir);
       reply({ id: task.id, kind: 'done', result: scan }, [scan.stats.buffer as ArrayBuffer]);
     } else if (task.kind === 'read') {
-      const result = (await loadFileTasks()).readSmallFiles(task.files, task.params);
-      const owned = result.files.flatMap((f) => (f.own ? [f.own] : []));
-      reply({ id: task.id, kind: 'done', result }, [result.buffer, ...owned]);
+      const result = packReadResult((await loadFileTasks()).readSmallFiles(unpackReadRequest(task.files), task.params));
+      reply({ id: task.id, kind: 'done', result }, readResultTransfer(result));
     } else if (task.kind === 'write') {
       const result = { ...(await loadWriteTasks()).writeSmallFiles(task.batch), buffer: task.batch.buffer };
       reply({ id: task.id, kind: 'done', result }, [task.batch.buffer]);

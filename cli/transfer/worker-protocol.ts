@@ -3,7 +3,8 @@
  * worker loads only what it runs (type imports are erased; this module has no dependencies).
  */
 import type { ChunkerParams } from '../../src/chunking/index.js';
-import type { ChunkBlock, SmallFileRequest } from './file-tasks.js';
+import type { ChunkBlock } from './file-tasks.js';
+import type { PackedReadRequest } from './read-packing.js';
 import type { WriteBatch } from './write-tasks.js';
 
 /** Blocks a chunk task may send before the main thread has taken them (memory: this x 4 MiB). */
@@ -12,7 +13,7 @@ export const CHUNK_BLOCKS_AHEAD = 3;
 export type TaskRequest =
   | { id: number; kind: 'stat'; paths: string[] }
   | { id: number; kind: 'scan'; dir: string }
-  | { id: number; kind: 'read'; files: SmallFileRequest[]; params: ChunkerParams }
+  | { id: number; kind: 'read'; files: PackedReadRequest; params: ChunkerParams }
   | { id: number; kind: 'chunk'; path: string; params: ChunkerParams }
   | { id: number; kind: 'write'; batch: WriteBatch };
 
