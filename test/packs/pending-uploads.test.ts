@@ -90,22 +90,34 @@ describe('a commit streaming in while its chunks upload', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 50)); // the commit has begun, waiting for changes
     await uploadChunks(ctx, repo, Readable.from([Buffer.concat(encodeFrame(hash, bytes))]), 1 << 20);
+    const presenceReads: string[][] = [];
+    const real = meta.getMany.bind(meta);
+    meta.getMany = async (keys) => {
+      if (keys.some((k) => k.startsWith('p:'))) presenceReads.push([...keys]);
+      return real(keys);
+    };
     answered();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(committed).toBe(false); // waiting for the flush
     store.release();
     expect((await commit).created).toBe(true);
+    // It waited before reading the index, so it read it once, not once before the flush and again after.
+    expect(presenceReads).toHaveLength(1);
   });
 });
 
 // The flaky case CI once met: the index read misses the chunk, then the upload is indexed and
 // forgotten before the check asks the pending uploads, so neither answer has it.
 describe('an upload whose flush finishes while presence is being read', () => {
-  /** The next index read answers as the real one did, but only after the gated flush has finished. */
-  function flushDuringNextRead(): void {
+  /**
+   * The next index read answers as the real one did, but only after the gated flush has finished;
+   * `before` runs as the read begins (an upload answered while it is under way).
+   */
+  function flushDuringNextRead(before?: () => Promise<unknown>): void {
     const real = meta.getMany.bind(meta);
     meta.getMany = async (keys) => {
       meta.getMany = real;
+      await before?.();
       const answer = await real(keys);
       store.release();
       await ctx.pending.settled(repo);
@@ -113,12 +125,17 @@ describe('an upload whose flush finishes while presence is being read', () => {
     };
   }
 
-  async function uploadGated(seed: number) {
+  function chunkOf(seed: number) {
     const bytes = seededBytes(seed, 40_000);
     const hash = blake3Hex(bytes);
-    await uploadChunks(ctx, repo, Readable.from([Buffer.concat(encodeFrame(hash, bytes))]), 1 << 20);
     const manifest = { size: bytes.length, hash, chunker: chunkerId(DEFAULT_CHUNKER_PARAMS), chunks: [[hash, bytes.length] as [ChunkHash, number]] };
-    return { hash, manifest };
+    return { bytes, hash, manifest, upload: () => uploadChunks(ctx, repo, Readable.from([Buffer.concat(encodeFrame(hash, bytes))]), 1 << 20) };
+  }
+
+  async function uploadGated(seed: number) {
+    const chunk = chunkOf(seed);
+    await chunk.upload();
+    return chunk;
   }
 
   it('is still reported present by the missing-chunks check', async () => {
@@ -128,11 +145,28 @@ describe('an upload whose flush finishes while presence is being read', () => {
     expect(ctx.pending.holds(hash, repo)).toBe(false); // the flush did finish during the check
   });
 
+  // A commit waits for its repo's pending uploads before it reads the index, so for it the upload
+  // is answered once the read is under way (a chunk another request uploads at the same time).
   it('is still found by a commit naming its chunk', async () => {
-    const { manifest } = await uploadGated(4);
-    flushDuringNextRead();
+    const { manifest, upload } = chunkOf(4);
+    flushDuringNextRead(upload);
     const result = await commitChanges(ctx, {
       repo, branch: 'main' as BranchName, message: 'm', author: 't', changes: [{ op: 'put', path: '/b.bin' as RepoPath, manifest }],
+    });
+    expect(result.created).toBe(true);
+  });
+
+  it('is waited for by a commit that read the index before the upload was answered, if still flushing after the read', async () => {
+    const { manifest, upload } = chunkOf(6);
+    const real = meta.getMany.bind(meta);
+    meta.getMany = async (keys) => {
+      meta.getMany = real;
+      await upload(); // answered, its flush held at the gate
+      return real(keys);
+    };
+    setTimeout(() => store.release(), 100);
+    const result = await commitChanges(ctx, {
+      repo, branch: 'main' as BranchName, message: 'm', author: 't', changes: [{ op: 'put', path: '/c.bin' as RepoPath, manifest }],
     });
     expect(result.created).toBe(true);
   });
