@@ -128,10 +128,9 @@ class MissingChunks {
     // The chunks of uploads already answered must be durable and indexed before a commit names
     // them, and an answered upload may still be flushing: whether it was answered before this
     // commit began or while its lines streamed in (as `datactl put` sends them), wait for it here.
-    // Before the index is read, not after: read first, a streamed commit's group mostly found its
-    // chunks not yet indexed and read them all again once the uploads had settled (two index
-    // reads per chunk of a 100k-file put instead of one).
-    // (An upload answered while the index is read is still waited for, after it.)
+    // Before the index is read: read first, a group whose chunks were still flushing missed them
+    // and read them again once the uploads had settled. An upload answered while the index is
+    // read is waited for after it.
     if (hashes.some((h) => ctx.pending.holds(h, repo))) await ctx.pending.settled(repo);
     // A chunk found damaged counts as missing: the commit fails until the repo sends it again.
     const read = async (hs: readonly ChunkHash[]) => (await ctx.meta.getMany(hs.map((h) => keys.repoChunk(repo, h)))).map(presentFor);
