@@ -259,7 +259,9 @@ async function fetchBatch(job: EntryDownload, batch: Batch, files: FilePool, spa
   const result = await files.writeSmall(write);
   if (result.buffer && result.buffer.byteLength === batch.limitBytes && spare.length < 4) spare.push(result.buffer);
   for (let i = 0; i < result.written; i++) await job.onWritten?.(batch.files[i]!);
-  job.progress.advance(write.sizes.slice(0, result.written).reduce((a, b) => a + b, 0));
+  let written = 0;
+  for (let i = 0; i < result.written; i++) written += batch.files[i]!.entry.size;
+  job.progress.advance(written);
   if (result.error) throw writeError(batch.files[result.error.index]!, result.error);
 }
 
@@ -270,15 +272,23 @@ async function fetchBatch(job: EntryDownload, batch: Batch, files: FilePool, spa
  */
 function assemble(batch: Batch, data: Map<string, Uint8Array>, fsync: boolean, spare: ArrayBuffer[]): WriteBatch {
   const buffer = batch.bytes <= batch.limitBytes ? (spare.pop() ?? new ArrayBuffer(batch.limitBytes)) : new ArrayBuffer(batch.bytes);
-  const out: WriteBatch = { buffer, paths: [], sizes: [], hashes: [], chunkCounts: [], chunkHashes: [], chunkSizes: [], fsync };
-  const bytes = new Uint8Array(out.buffer);
+  const bytes = new Uint8Array(buffer);
+  const count = batch.files.length;
+  const paths = new Array<string>(count);
+  const hashes = new Array<string>(count);
+  const files = new Float64Array(2 * count);
+  const chunkHashes: string[] = [];
+  const chunkSizes: number[] = [];
   let at = 0;
-  for (const { entry, local } of batch.files) {
+  for (let i = 0; i < count; i++) {
+    const { entry, local } = batch.files[i]!;
     const chunks = manifestChunks(entry);
-    out.paths.push(local);
-    out.sizes.push(entry.size);
-    out.hashes.push(entry.hash);
-    out.chunkCounts.push(chunks.length);
+    // Hashes travel back to back, 64 digits each (chunk hashes are those of frames received).
+    if (entry.hash.length !== 64) throw fail('E_CORRUPT_OBJECT', `the server listed ${entry.path} with hash ${JSON.stringify(entry.hash)}`, { path: entry.path });
+    paths[i] = local;
+    hashes[i] = entry.hash;
+    files[2 * i] = entry.size;
+    files[2 * i + 1] = chunks.length;
     let size = 0;
     for (const [hash, length] of chunks) {
       const part = data.get(hash)!;
@@ -289,12 +299,12 @@ function assemble(batch: Batch, data: Map<string, Uint8Array>, fsync: boolean, s
       }
       bytes.set(part, at + size);
       size += length;
-      out.chunkHashes.push(hash);
-      out.chunkSizes.push(length);
+      chunkHashes.push(hash);
+      chunkSizes.push(length);
     }
     at += entry.size;
   }
-  return out;
+  return { buffer, paths: paths.join('\0'), files, hashes: hashes.join(''), chunkHashes: chunkHashes.join(''), chunkSizes: Float64Array.from(chunkSizes), fsync };
 }
 
 function writeError(p: Planned, error: NonNullable<WriteBatchResult['error']>): Error {

@@ -1,5 +1,5 @@
 /** writeSmallFiles, the worker half of a tree download: verify, then create or replace each file. */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -23,12 +23,11 @@ function batchOf(files: Array<[string, string]>, damage?: number): WriteBatch {
   const hashes = parts.map((p) => (p.length === 0 ? EMPTY_HASH : blake3Hex(p)));
   return {
     buffer: buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer,
-    paths: files.map(([name]) => path.join(dir, name)),
-    sizes: parts.map((p) => p.length),
-    hashes,
-    chunkCounts: parts.map((p) => (p.length === 0 ? 0 : 1)),
-    chunkHashes: hashes.filter((_, i) => parts[i]!.length > 0),
-    chunkSizes: parts.filter((p) => p.length > 0).map((p) => p.length),
+    paths: files.map(([name]) => path.join(dir, name)).join('\0'),
+    files: Float64Array.from(parts.flatMap((p) => [p.length, p.length === 0 ? 0 : 1])),
+    hashes: hashes.join(''),
+    chunkHashes: hashes.filter((_, i) => parts[i]!.length > 0).join(''),
+    chunkSizes: Float64Array.from(parts.filter((p) => p.length > 0).map((p) => p.length)),
     fsync: false,
   };
 }
@@ -51,6 +50,33 @@ describe('writing a batch in a worker thread', () => {
 });
 
 describe('writeSmallFiles', () => {
+  it('writes nothing for an empty batch', () => {
+    expect(writeSmallFiles(batchOf([]))).toEqual({ written: 0 });
+  });
+
+  it('checks each file against its own hashes, where several files with several chunks lie back to back', async () => {
+    const text = ['one', 'two, longer', 'three'];
+    const chunks = [['o', 'ne'], ['two, ', 'longer'], ['three']];
+    const flat = chunks.flat();
+    const buffer = Buffer.from(text.join(''));
+    const batch: WriteBatch = {
+      buffer: buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer,
+      paths: text.map((_, i) => path.join(dir, `f${i}`)).join('\0'),
+      files: Float64Array.from(text.flatMap((t, i) => [t.length, chunks[i]!.length])),
+      hashes: text.map((t) => blake3Hex(t)).join(''),
+      chunkHashes: flat.map((c) => blake3Hex(c)).join(''),
+      chunkSizes: Float64Array.from(flat.map((c) => c.length)),
+      fsync: false,
+    };
+    expect(writeSmallFiles(batch)).toEqual({ written: 3 });
+    for (const [i, t] of text.entries()) expect(await readFile(path.join(dir, `f${i}`), 'utf8')).toBe(t);
+    // The second file's second chunk named with the third file's hash: caught, at that file.
+    const wrong = { ...batch, chunkHashes: [...flat.slice(0, 3), 'three', 'three'].map((c) => blake3Hex(c)).join('') };
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir);
+    expect(writeSmallFiles(wrong)).toMatchObject({ written: 1, error: { index: 1, code: 'corrupt', chunk: blake3Hex('three') } });
+  });
+
   it('creates new files, replaces existing ones whole, and leaves no temp files', async () => {
     await writeFile(path.join(dir, 'b.txt'), 'the old, longer content of b\n');
     const result = writeSmallFiles(batchOf([['a.txt', 'alpha\n'], ['b.txt', 'beta\n'], ['empty', '']]));
@@ -75,7 +101,7 @@ describe('writeSmallFiles', () => {
 
   it('rejects a manifest whose file hash disagrees with its one verified chunk', () => {
     const batch = batchOf([['a.txt', 'alpha\n']]);
-    batch.hashes[0] = blake3Hex('something else');
+    batch.hashes = blake3Hex('something else');
     expect(writeSmallFiles(batch)).toMatchObject({ written: 0, error: { code: 'corrupt', message: expect.stringContaining('content hashes to') } });
   });
 });
