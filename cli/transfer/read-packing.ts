@@ -1,9 +1,10 @@
 /**
  * A small-file read task and its result (file-tasks.ts readSmallFiles) as they cross between the
  * main thread and a file worker: flat strings and number arrays instead of an object per file.
- * Structured clone writes every object's keys and builds every object again on the other side;
- * on a 100k-file put that was ~0.3 s of the main thread's CPU (postMessage), the thread that also
- * feeds the uploads. Packing and unpacking are plain loops, and the unpacking of requests happens
+ * Structured clone writes every object's keys and builds every object again on the other side:
+ * a task of 256 files and its result took 0.26 ms to serialize and deserialize, packed 0.04 ms
+ * (v8.serialize, measured apart), ~0.09 s of CPU over a 100k-file put, half of it the main
+ * thread's, the thread that also feeds the uploads. Packing and unpacking are plain loops, and the unpacking of requests happens
  * on the worker. No dependencies, so a worker loads it before anything else.
  */
 import type { ChunkHash } from '../../src/types.js';

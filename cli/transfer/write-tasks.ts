@@ -13,8 +13,8 @@ import { blake3Hex, EMPTY_HASH } from '../../src/hash/blake3.js';
 /**
  * Small files to write, their bytes back to back in `buffer` in file order, with what each is
  * checked against. Flat strings and number arrays rather than an array per field, or an object
- * per file: sent to a worker, ~1600 paths and 3200 hashes as separate strings took ~2.4 ms of the
- * main thread's time per batch to clone.
+ * per file: sent to a worker, a batch of ~1600 files took 0.5-0.6 ms to serialize and deserialize
+ * with a string per path and hash, 0.15 ms flat (v8.serialize, measured apart).
  */
 export interface WriteBatch {
   buffer: ArrayBuffer;
