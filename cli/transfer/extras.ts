@@ -12,7 +12,7 @@ import { lstat, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { errnoText } from './errno.js';
 import { fail } from '../../src/errors.js';
-import { localPathFor } from './get-tree.js';
+import { localPathFor } from './local-paths.js';
 
 export interface Extra {
   /** The local path, under the pull's output directory. */

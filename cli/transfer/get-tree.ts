@@ -6,7 +6,7 @@
  * `downloadEntries` is the same machinery for any list of files and local paths (`pull` uses it).
  */
 import { mkdir } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { dirname } from 'node:path';
 import { fail } from '../../src/errors.js';
 import type { RepoPath } from '../../src/types.js';
 import type { FileEntry } from '../api-types.js';
@@ -15,6 +15,7 @@ import type { ProgressSink } from '../progress.js';
 import { downloadFile, manifestChunks } from './download.js';
 import { defaultWorkerCount, FilePool } from './file-pool.js';
 import { TaskPool } from './pool.js';
+import { localPaths } from './local-paths.js';
 import { Resumes } from './resume.js';
 import { openFileSink } from './sinks.js';
 import type { WriteBatch, WriteBatchResult } from './write-tasks.js';
@@ -67,47 +68,6 @@ export interface PlannedFile {
 }
 type Planned = PlannedFile;
 
-/**
- * A segment that may not appear in a repo path taken from the server: empty, `.` or `..` (or a NUL
- * anywhere). Paths the server sends are normalized; one that is not cannot be trusted to stay
- * under the output directory.
- */
-const UNSAFE_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)|\0/;
-
-/** The last outDir seen (the same for every file of a download), as join() writes it before a segment. */
-let lastOutDir: { given: string; base: string } | undefined;
-
-function joinBase(outDir: string): string {
-  const base = normalize(outDir).replace(/(.)\/$/, '$1'); // "out/" -> "out", "/" stays
-  return base === '.' ? '' : base === '/' ? '/' : `${base}/`;
-}
-
-/**
- * Map a repo path under `root` to a local path under `outDir`, refusing anything that escapes it.
- * Equal to join(outDir, ...segments): checked segment by segment, then joined by concatenation,
- * because path.join and path.relative per file were a sixth of what a 100k-file get allocated.
- * (On Windows, where a segment can also escape as `C:` or with `\`, path.join and path.relative decide.)
- */
-export function localPathFor(outDir: string, root: string, repoPath: string): string {
-  const prefix = root === '/' ? '/' : `${root}/`;
-  const rel = repoPath.slice(prefix.length);
-  if (!repoPath.startsWith(prefix) || UNSAFE_SEGMENT.test(rel)) throw outsideOf(outDir, repoPath);
-  if (sep !== '/') return windowsLocalPath(outDir, rel, repoPath);
-  if (lastOutDir?.given !== outDir) lastOutDir = { given: outDir, base: joinBase(outDir) };
-  return lastOutDir.base + rel;
-}
-
-function windowsLocalPath(outDir: string, rel: string, repoPath: string): string {
-  const local = join(outDir, ...rel.split('/'));
-  const back = relative(outDir, local);
-  if (back === '' || back.startsWith('..') || isAbsolute(back)) throw outsideOf(outDir, repoPath);
-  return local;
-}
-
-function outsideOf(outDir: string, repoPath: string): Error {
-  return fail('E_INVALID_PATH', `refusing to write ${repoPath} outside ${outDir}`, { path: repoPath });
-}
-
 export async function downloadTree(job: TreeDownload): Promise<{ files: number; bytes: number }> {
   // The directory exists afterwards even when the tree holds no file, as "wrote 0 files to DIR" says.
   await mkdir(job.outDir, { recursive: true });
@@ -115,8 +75,9 @@ export async function downloadTree(job: TreeDownload): Promise<{ files: number; 
 }
 
 async function* planTree(job: TreeDownload): AsyncGenerator<Planned[]> {
+  const localPath = localPaths(job.outDir, job.root);
   for await (const files of walkRemotePages(job.client, job.repo, job.commit, job.root)) {
-    yield files.map((entry) => ({ entry, local: localPathFor(job.outDir, job.root, entry.path) }));
+    yield files.map((entry) => ({ entry, local: localPath(entry.path) }));
   }
 }
 
@@ -139,24 +100,26 @@ export async function downloadEntries(job: EntryDownload, planned: AsyncIterable
   let count = 0;
   let bytes = 0;
   try {
-    for await (const group of Symbol.asyncIterator in planned ? planned : [planned]) for (const file of group) {
-      const { entry, local } = file;
-      const dir = dirname(local);
-      if (!made.has(dir)) await ensureDir(dir, made);
-      count++;
-      bytes += entry.size;
-      if (entry.size >= small || !Batch.canHold(file)) {
-        await downloadFile(job.client, job.repo, job.commit, entry, await openFileSink(local, { fsync: job.fsync ?? false, size: entry.size, directIo: job.directIo ?? true }), job.progress);
-        await job.onWritten?.(file);
-        continue;
+    for await (const group of Symbol.asyncIterator in planned ? planned : [planned]) {
+      for (const file of group) {
+        const { entry, local } = file;
+        const dir = dirname(local);
+        if (!made.has(dir)) await ensureDir(dir, made); // checked here too: no await per file
+        count++;
+        bytes += entry.size;
+        if (entry.size >= small || !Batch.canHold(file)) {
+          await downloadFile(job.client, job.repo, job.commit, entry, await openFileSink(local, { fsync: job.fsync ?? false, size: entry.size, directIo: job.directIo ?? true }), job.progress);
+          await job.onWritten?.(file);
+          continue;
+        }
+        if (!batch.fits(file)) {
+          const full = batch;
+          batch = new Batch(full.limitBytes);
+          const to = writer(true);
+          await pool.run(() => fetchBatch(job, full, to, spare));
+        }
+        batch.add(file);
       }
-      if (!batch.fits(file)) {
-        const full = batch;
-        batch = new Batch(full.limitBytes);
-        const to = writer(true);
-        await pool.run(() => fetchBatch(job, full, to, spare));
-      }
-      batch.add(file);
     }
     if (batch.files.length > 0) {
       const to = writer(false);

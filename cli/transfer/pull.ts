@@ -20,7 +20,8 @@ import { readPin } from '../pinfile.js';
 import { NO_PROGRESS, type ProgressSink } from '../progress.js';
 import { ContentCache, defaultCacheDir, hashFile } from './cache.js';
 import { findExtras, removeExtras, type Extra, type OnUnreadable } from './extras.js';
-import { downloadEntries, localPathFor, walkRemote, type PlannedFile, type TreeDownloadTuning } from './get-tree.js';
+import { downloadEntries, walkRemote, type PlannedFile, type TreeDownloadTuning } from './get-tree.js';
+import { localPaths } from './local-paths.js';
 
 export interface PullOptions extends TreeDownloadTuning {
   /** The pin file and key to read, unless `pin` is given. */
@@ -85,7 +86,8 @@ export async function pull(client: DatactlClient, options: PullOptions): Promise
   const output = options.output ?? '.';
   const cache = options.cacheDir === null ? undefined : new ContentCache(options.cacheDir ?? defaultCacheDir());
   const { entries, scopes, points } = await collectEntries(client, pin.repo, commit, options.paths ?? ['/']);
-  const planned = entries.map((entry) => ({ entry, local: localPathFor(output, '/', entry.path) }));
+  const localPath = localPaths(output, '/');
+  const planned = entries.map((entry) => ({ entry, local: localPath(entry.path) }));
   // Only in a directory named for the data: the default "." is usually the code repo the pin is in.
   const unreadable: OnUnreadable = (local, reason) => options.onWarning?.(`cannot list ${local} (${reason}): files in it that the commit lacks were not counted`);
   const extras = options.output === undefined ? [] : await findExtras(output, scopes, points, new Set(entries.map((e) => e.path)), options.delete ? undefined : unreadable);

@@ -70,7 +70,8 @@ export function writeSmallFiles(batch: WriteBatch): WriteBatchResult {
   const token = randomBytes(6).toString('hex');
   const dirs = new Set<string>();
   const files = batch.files.length / 2;
-  const paths = files === 0 ? [] : batch.paths.split('\0');
+  const paths = files === 0 ? [] : batch.paths.split('\0'); // ''.split gives one empty path
+  if (paths.length !== files) throw new Error(`a write batch of ${files} files carried ${paths.length} paths`);
   let at = 0;
   let chunk = 0;
   for (let i = 0; i < files; i++) {

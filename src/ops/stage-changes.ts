@@ -129,8 +129,9 @@ class MissingChunks {
     // them, and an answered upload may still be flushing: whether it was answered before this
     // commit began or while its lines streamed in (as `datactl put` sends them), wait for it here.
     // Before the index is read: read first, a group whose chunks were still flushing missed them
-    // and read them again once the uploads had settled. An upload answered while the index is
-    // read is waited for after it.
+    // and read them again once the uploads had settled. (A chunk both indexed and in a flushing
+    // upload, sent twice at once, is waited for too: a short wait, never a wrong answer.) An
+    // upload answered while the index is read is waited for after it.
     if (hashes.some((h) => ctx.pending.holds(h, repo))) await ctx.pending.settled(repo);
     // A chunk found damaged counts as missing: the commit fails until the repo sends it again.
     const read = async (hs: readonly ChunkHash[]) => (await ctx.meta.getMany(hs.map((h) => keys.repoChunk(repo, h)))).map(presentFor);

@@ -74,7 +74,10 @@ export class FakeClient {
     return { commit: 'c', entry: { name: path.split('/').pop()!, path, type: 'dir', size } as Entry };
   }
 
-  async listTree(_repo: string, _ref: string, opts: { path?: string }) {
+  /** Entries per listing page at most, whatever the limit asked (a server may answer fewer). */
+  pageSize = Infinity;
+
+  async listTree(_repo: string, _ref: string, opts: { path?: string; limit?: number; cursor?: string }) {
     const dir = opts.path ?? '/';
     const prefix = dir === '/' ? '/' : `${dir}/`;
     const names = new Map<string, Entry>();
@@ -85,8 +88,10 @@ export class FakeClient {
       if (rest.length === 0) names.set(name!, this.fileEntry(path, m));
       else names.set(name!, { name: name!, path, type: 'dir', size: 0 });
     }
-    const entries = [...names.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    return { commit: 'c', path: dir, entries, nextCursor: null };
+    const all = [...names.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const from = Number(opts.cursor ?? 0);
+    const to = from + Math.min(this.pageSize, opts.limit ?? Infinity);
+    return { commit: 'c', path: dir, entries: all.slice(from, to), nextCursor: to < all.length ? String(to) : null };
   }
 
   async readFile(_repo: string, _ref: string, path: string) {

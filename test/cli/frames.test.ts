@@ -49,7 +49,8 @@ describe('chunk frames', () => {
 
   it('refuse to encode a header for what is not a 64-hex hash (E_INVALID_HASH)', () => {
     const hash = blake3Hex(Buffer.from('abc'));
-    for (const bad of [hash.slice(0, 62), `${hash}00`, `${hash.slice(0, 40)}zz${hash.slice(42)}`, `${hash.slice(0, 63)}g`, '']) {
+    const upper = hash.replace(/[a-f]/, (c) => c.toUpperCase());
+    for (const bad of [hash.slice(0, 62), `${hash}00`, `${hash.slice(0, 40)}zz${hash.slice(42)}`, `${hash.slice(0, 63)}g`, '', upper, `${hash.slice(0, 63)}/`, `${hash.slice(0, 63)}:`, `${hash.slice(0, 63)}\``]) {
       let code: string | undefined;
       try {
         encodeFrameHeader(bad as ChunkHash, 3);

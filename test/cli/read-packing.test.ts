@@ -12,6 +12,11 @@ describe('small-file reads between threads, packed', () => {
     const packed = packReadRequest(files);
     expect(typeof packed.paths).toBe('string');
     expect(unpackReadRequest(packed)).toEqual(files);
+    expect(unpackReadRequest(packReadRequest([]))).toEqual([]);
+  });
+
+  it('refuse a request whose paths do not match its sizes (a NUL in a path would shift every path after it)', () => {
+    expect(() => unpackReadRequest(packReadRequest([{ path: 'a\0b', size: 1 }]))).toThrow(/1 files carried 2 paths/);
   });
 
   it('carry the results whole: spans and hashes of every file, and the chunk lists, own buffers and errors of the few that have them', () => {

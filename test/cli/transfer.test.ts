@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { blake3Hex } from '../../src/hash/blake3.js';
 import { getFiles } from '../../cli/transfer/get.js';
+import { walkRemote, walkRemotePages } from '../../cli/transfer/get-tree.js';
 import { putFiles } from '../../cli/transfer/put.js';
 import { FakeClient } from './fake-client.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
@@ -71,6 +72,39 @@ describe('putFiles', () => {
       ['import v2', 'tester'],
       ['put /small.txt', 'a'],
     ]);
+  });
+});
+
+describe('walking a remote tree', () => {
+  /** a, b/x, b/y, c, d/e/f, d/g, z under /t, listed two entries a page. */
+  async function pagedTree(): Promise<FakeClient> {
+    const fake = new FakeClient();
+    const names = ['a', 'b/x', 'b/y', 'c', 'd/e/f', 'd/g', 'z'];
+    for (const name of names) {
+      await mkdir(join(dir, 'tree', name, '..'), { recursive: true });
+      await writeFile(join(dir, 'tree', name), `${name}\n`);
+    }
+    await putFiles(fake.asClient(), { repo: 'r', path: '/t', sources: [join(dir, 'tree')], recursive: true, chunker: smallChunks, author: 'tester', index: false });
+    fake.pageSize = 2;
+    return fake;
+  }
+
+  it('yields every file depth first in name order, across pages, in groups that end at each directory', async () => {
+    const fake = await pagedTree();
+    const groups: string[][] = [];
+    for await (const files of walkRemotePages(fake.asClient(), 'r', 'c', '/t')) groups.push(files.map((f) => f.path));
+    expect(groups).toEqual([['/t/a'], ['/t/b/x', '/t/b/y'], ['/t/c'], ['/t/d/e/f'], ['/t/d/g'], ['/t/z']]);
+    const one: string[] = [];
+    for await (const f of walkRemote(fake.asClient(), 'r', 'c', '/t')) one.push(f.path);
+    expect(one).toEqual(groups.flat());
+  });
+
+  it('downloads such a tree whole', async () => {
+    const fake = await pagedTree();
+    const out = join(dir, 'out');
+    expect(await getFiles(fake.asClient(), { repo: 'r', path: '/t', recursive: true, output: out })).toMatchObject({ files: 7 });
+    expect(await readFile(join(out, 'd/e/f'), 'utf8')).toBe('d/e/f\n');
+    expect(await readFile(join(out, 'z'), 'utf8')).toBe('z\n');
   });
 });
 

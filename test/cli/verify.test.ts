@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DatactlError } from '../../src/errors.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
 import type { ChunkRef } from '../../cli/api-types.js';
-import { localPathFor } from '../../cli/transfer/get-tree.js';
+import { localPathFor } from '../../cli/transfer/local-paths.js';
 import { ContentVerifier } from '../../cli/transfer/verify.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 
@@ -119,7 +119,7 @@ describe('localPathFor', () => {
 
   it('gives what path.join gives, however the output directory is written', () => {
     for (const out of ['out', 'out/', './out', 'a/../out', '.', './', '/', '/tmp//x/', '../up']) {
-      for (const [root, file] of [['/', '/f.csv'], ['/', '/d/e/f.csv'], ['/d', '/d/e/...'], ['/d', '/d/.hidden']]) {
+      for (const [root, file] of [['/', '/f.csv'], ['/', '/d/e/f.csv'], ['/d', '/d/e/...'], ['/d', '/d/.hidden'], ['/', '/..foo'], ['/', '/...'], ['/d', '/d/..x/y']]) {
         const rel = file!.slice(root === '/' ? 1 : root!.length + 1);
         expect(localPathFor(out, root!, file!), `${out} ${file}`).toBe(path.join(out, ...rel.split('/')));
       }

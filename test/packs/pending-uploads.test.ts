@@ -164,11 +164,15 @@ describe('an upload whose flush finishes while presence is being read', () => {
       await upload(); // answered, its flush held at the gate
       return real(keys);
     };
-    setTimeout(() => store.release(), 100);
+    // The gate opens only when the commit waits for the repo's uploads: it can only succeed by waiting.
+    let waited = false;
+    const settled = ctx.pending.settled.bind(ctx.pending);
+    ctx.pending.settled = (r) => ((waited = true), store.release(), settled(r));
     const result = await commitChanges(ctx, {
       repo, branch: 'main' as BranchName, message: 'm', author: 't', changes: [{ op: 'put', path: '/c.bin' as RepoPath, manifest }],
     });
     expect(result.created).toBe(true);
+    expect(waited).toBe(true);
   });
 
   it('is not stored again by another repo uploading the same chunk', async () => {
