@@ -125,17 +125,12 @@ class MissingChunks {
     const unique = new Set<ChunkHash>();
     for (const p of puts) for (const [hash] of p.manifest.chunks) unique.add(hash);
     const hashes = [...unique];
-    // The chunks of uploads already answered must be durable and indexed before a commit names
-    // them, and an answered upload may still be flushing: whether it was answered before this
-    // commit began or while its lines streamed in (as `datactl put` sends them), wait for it here.
-    // Before the index is read: read first, a group whose chunks were still flushing missed them
-    // and read them again once the uploads had settled. (A chunk both indexed and in a flushing
-    // upload, sent twice at once, is waited for too: a short wait, never a wrong answer.) An
-    // upload answered while the index is read is waited for after it.
-    if (hashes.some((h) => ctx.pending.holds(h, repo))) await ctx.pending.settled(repo);
     // A chunk found damaged counts as missing: the commit fails until the repo sends it again.
     const read = async (hs: readonly ChunkHash[]) => (await ctx.meta.getMany(hs.map((h) => keys.repoChunk(repo, h)))).map(presentFor);
     const present = await ctx.pending.readIndex(hashes, read);
+    // The chunks of uploads already answered must be durable and indexed before a commit names
+    // them, and an answered upload may still be flushing: whether it was answered before this
+    // commit began or while its lines streamed in (as `datactl put` sends them), wait for it here.
     if (hashes.some((h, i) => present[i] === undefined && ctx.pending.holds(h, repo))) {
       await ctx.pending.settled(repo);
       const again = hashes.flatMap((_, i) => (present[i] === undefined ? [i] : []));

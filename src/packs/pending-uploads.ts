@@ -54,8 +54,8 @@ export class PendingUploads {
 
   /** Whether a pending upload of `repo` (of any repo when omitted) carries `hash`. */
   holds(hash: ChunkHash, repo?: RepoName): boolean {
-    // Asked per chunk, by the hash-list check, on upload and by a commit's presence check (up to
-    // 300k times in a 100k-file put): no array per call, nothing to look through once flushed.
+    // Asked per chunk the store lacks, by the hash-list check and again on upload (up to 200k
+    // times in a 100k-file put): no array per call, nothing to look through once flushed.
     if (repo !== undefined) return this.repoHolds(this.repos.get(repo), hash);
     for (const set of this.repos.values()) if (this.repoHolds(set, hash)) return true;
     return false;
