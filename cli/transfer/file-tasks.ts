@@ -83,8 +83,8 @@ export function readSmallFiles(files: readonly SmallFileRequest[], params: Chunk
 /**
  * Read a file stat'ed at `size` bytes, asking for one byte more to see whether it grew. A regular
  * file's read comes back short only at its end, so a first read of exactly `size` bytes is the
- * whole file: reading on to see 0 bytes was a second syscall per file (100k in a 100k-file put,
- * ~0.2 s of the workers' CPU) that only confirmed it. Anything else reads on to the end.
+ * whole file: reading on to see 0 bytes was a second syscall per file (strace of a 5,000-file put:
+ * 10,012 preads) that only confirmed it. Anything else reads on to the end.
  */
 function readSmall(fd: number, into: Uint8Array, offset: number, size: number): number {
   const first = readSync(fd, into, offset, size + 1, 0);

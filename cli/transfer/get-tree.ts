@@ -14,8 +14,8 @@ import { paginate, type DatactlClient } from '../client.js';
 import type { ProgressSink } from '../progress.js';
 import { downloadFile, manifestChunks } from './download.js';
 import { defaultWorkerCount, FilePool } from './file-pool.js';
-import { TaskPool } from './pool.js';
 import { localPaths } from './local-paths.js';
+import { TaskPool } from './pool.js';
 import { Resumes } from './resume.js';
 import { openFileSink } from './sinks.js';
 import type { WriteBatch, WriteBatchResult } from './write-tasks.js';
@@ -150,7 +150,7 @@ export async function* walkRemote(client: DatactlClient, repo: string, commit: s
 export async function* walkRemotePages(client: DatactlClient, repo: string, commit: string, dir: string): AsyncGenerator<FileEntry[]> {
   const pages = paginate(
     (page) => client.listTree(repo, commit, { ...page, path: dir, manifests: true }),
-    (listing) => [listing.entries],
+    (listing) => [listing.entries], // one item per page: its entries
   );
   for await (const entries of pages) {
     let files: FileEntry[] = [];
