@@ -14,6 +14,7 @@ import { paginate, type DatactlClient } from '../client.js';
 import type { ProgressSink } from '../progress.js';
 import { downloadFile, manifestChunks } from './download.js';
 import { defaultWorkerCount, FilePool } from './file-pool.js';
+import { HASH_CHARS } from './hash-runs.js';
 import { localPaths } from './local-paths.js';
 import { TaskPool } from './pool.js';
 import { Resumes } from './resume.js';
@@ -104,7 +105,7 @@ export async function downloadEntries(job: EntryDownload, planned: AsyncIterable
       for (const file of group) {
         const { entry, local } = file;
         const dir = dirname(local);
-        if (!made.has(dir)) await ensureDir(dir, made); // checked here too: no await per file
+        if (!made.has(dir)) await ensureDir(dir, made); // not an await per file
         count++;
         bytes += entry.size;
         if (entry.size >= small || !Batch.canHold(file)) {
@@ -136,7 +137,6 @@ export async function downloadEntries(job: EntryDownload, planned: AsyncIterable
 }
 
 async function ensureDir(dir: string, made: Set<string>): Promise<void> {
-  if (made.has(dir)) return;
   await mkdir(dir, { recursive: true });
   made.add(dir);
 }
@@ -246,8 +246,8 @@ function assemble(batch: Batch, data: Map<string, Uint8Array>, fsync: boolean, s
   for (let i = 0; i < count; i++) {
     const { entry, local } = batch.files[i]!;
     const chunks = manifestChunks(entry);
-    // Hashes travel back to back, 64 digits each (chunk hashes are those of frames received).
-    if (entry.hash.length !== 64) throw fail('E_CORRUPT_OBJECT', `the server listed ${entry.path} with hash ${JSON.stringify(entry.hash)}`, { path: entry.path });
+    // Hashes travel back to back (hash-runs.ts); chunk hashes are those of frames received.
+    if (entry.hash.length !== HASH_CHARS) throw fail('E_CORRUPT_OBJECT', `the server listed ${entry.path} with hash ${JSON.stringify(entry.hash)}`, { path: entry.path });
     paths[i] = local;
     hashes[i] = entry.hash;
     files[2 * i] = entry.size;

@@ -10,9 +10,8 @@
  */
 import type { ChunkHash } from '../../src/types.js';
 import type { ReadBatchResult, ReadFileResult, SmallFileRequest } from './file-tasks.js';
+import { HASH_CHARS, hashAt } from './hash-runs.js';
 
-/** Hashes are 64 hex digits: a batch's hashes go back to back in one string, with no separator. */
-const HASH_CHARS = 64;
 
 export interface PackedReadRequest {
   /** The files' paths joined by NUL, which no path contains. */
@@ -68,7 +67,7 @@ export function unpackReadResult(packed: PackedReadResult): ReadBatchResult {
   const { spans, hashes } = packed;
   const files = new Array<ReadFileResult>(spans.length / 2);
   for (let i = 0; i < files.length; i++) {
-    files[i] = { offset: spans[2 * i]!, size: spans[2 * i + 1]!, hash: hashes.slice(i * HASH_CHARS, (i + 1) * HASH_CHARS) as ChunkHash };
+    files[i] = { offset: spans[2 * i]!, size: spans[2 * i + 1]!, hash: hashAt(hashes, i) as ChunkHash };
   }
   for (const { index, chunks, own, error } of packed.rare) {
     const f = files[index]!;

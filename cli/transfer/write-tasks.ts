@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { blake3Hex, EMPTY_HASH } from '../../src/hash/blake3.js';
+import { hashAt } from './hash-runs.js';
 
 /**
  * Small files to write, their bytes back to back in `buffer` in file order, with what each is
@@ -30,13 +31,6 @@ export interface WriteBatch {
   chunkSizes: Float64Array;
   /** fsync each file before its rename and each directory after (see TreeDownloadTuning.fsync). */
   fsync: boolean;
-}
-
-const HASH_CHARS = 64;
-
-/** The `i`th hash of hashes packed back to back. */
-function hashAt(hashes: string, i: number): string {
-  return hashes.slice(i * HASH_CHARS, (i + 1) * HASH_CHARS);
 }
 
 export interface WriteBatchResult {

@@ -24,21 +24,10 @@ export function frameSize(payloadBytes: number): number {
 }
 
 function writeHeader(target: Buffer, offset: number, hash: ChunkHash, length: number): void {
-  // Hex is decoded straight into the header, with no Buffer per frame (200k frames in a put and a
-  // get of 100k files), after a loop over the digits instead of the hex regex (57 ms of such a
-  // put's client profile); the regex runs only to name what is wrong with a hash that fails.
-  if (!isLowerHex64(hash) || target.write(hash, offset, FRAME_HASH_BYTES, 'hex') !== FRAME_HASH_BYTES) parseChunkHash(hash);
+  // Decoded straight into the header: no Buffer per frame (200k frames in a put and a get of 100k
+  // files). parseChunkHash first, as Buffer's hex decoding alone would take uppercase digits.
+  target.write(parseChunkHash(hash), offset, FRAME_HASH_BYTES, 'hex');
   target.writeUInt32BE(length, offset + FRAME_HASH_BYTES);
-}
-
-/** 64 lowercase hex digits (Buffer's hex decoding alone would also take uppercase ones). */
-function isLowerHex64(s: string): boolean {
-  if (s.length !== 64) return false;
-  for (let i = 0; i < 64; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || (c > 57 && c < 97) || c > 102) return false; // outside 0-9 and a-f
-  }
-  return true;
 }
 
 /** One frame header, for callers that send the payload separately. */
