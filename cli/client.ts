@@ -214,13 +214,13 @@ export class DatactlClient {
   /**
    * The same commit for any number of changes: sent as NDJSON, each line made from `changes` as the
    * request is written (memory stays bounded on both sides). Never retried: the body is consumed.
-   * Groups (arrays) of changes are sent as each arrives. If `changes` throws, the request is cut
-   * off unfinished and the server commits nothing.
+   * Groups of changes (arrays, or lines already encoded by PutLines) are sent as each arrives. If
+   * `changes` throws, the request is cut off unfinished and the server commits nothing.
    */
   commitStream(
     repo: string,
     header: Omit<CommitRequest, 'changes'>,
-    changes: Iterable<CommitChange> | AsyncIterable<CommitChange | readonly CommitChange[]>,
+    changes: Iterable<CommitChange> | AsyncIterable<CommitChange | readonly CommitChange[] | Uint8Array>,
   ): Promise<CommitResult> {
     return this.http.json({
       method: 'POST',

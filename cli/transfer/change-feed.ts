@@ -52,10 +52,11 @@ export class ChangeFeed {
   }
 
   /**
-   * The released changes, in groups: each one is everything read by the time the previous group
-   * was sent, released once its last batch is answered (while it waits, the next group fills).
+   * The released files, in groups made into changes by `make`: each one is everything read by the
+   * time the previous group was sent, released once its last batch is answered (while it waits,
+   * the next group fills).
    */
-  async *groups<C>(change: (i: number) => C): AsyncGenerator<C[]> {
+  async *groups<C>(make: (files: readonly number[]) => C): AsyncGenerator<C> {
     for (;;) {
       while (this.files.length === 0) {
         this.throwIfAborted();
@@ -67,8 +68,8 @@ export class ChangeFeed {
       this.files = [];
       await Promise.race([this.uploaded(batch), this.aborted]);
       this.throwIfAborted();
-      // In slices: the files taken from the put index come all at once, and each change is an object.
-      for (let at = 0; at < files.length; at += GROUP_LIMIT) yield files.slice(at, at + GROUP_LIMIT).map(change);
+      // In slices: the files taken from the put index come all at once.
+      for (let at = 0; at < files.length; at += GROUP_LIMIT) yield make(files.slice(at, at + GROUP_LIMIT));
     }
   }
 

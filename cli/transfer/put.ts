@@ -10,10 +10,11 @@ import { DatactlError, fail } from '../../src/errors.js';
 import { Blake3Stream, blake3Hex } from '../../src/hash/blake3.js';
 import { parseBranchName, parseRepoName, parseRepoPath, type ChunkHash, type RepoPath } from '../../src/types.js';
 import { KeyedLock } from '../../src/util/keyed-lock.js';
-import type { ChunkRef, CommitChange, CommitResult, Manifest } from '../api-types.js';
+import type { ChunkRef, CommitResult, Manifest } from '../api-types.js';
 import type { DatactlClient } from '../client.js';
 import { defaultAuthor } from '../defaults.js';
 import { NO_PROGRESS, type ProgressSink } from '../progress.js';
+import { PutLines } from '../commit-stream.js';
 import { ChangeFeed } from './change-feed.js';
 import { FilePool } from './file-pool.js';
 import { BLOCK_BYTES, type ChunkBlock, type ReadBatchResult } from './file-tasks.js';
@@ -155,16 +156,23 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
   let bytes = 0;
   let unchangedFiles = 0;
   let readFiles = 0;
-  const done = (i: number, m: Manifest) => {
-    hashes[i] = m.hash;
-    sizes[i] = m.size;
-    if (m.size > 0 && !(m.chunks.length === 1 && m.chunks[0]![0] === m.hash)) chunkLists.set(i, m.chunks);
-    bytes += m.size;
+  /** `chunks` undefined: one chunk, the file itself (none when empty). */
+  const record = (i: number, size: number, hash: string, chunks: ChunkRef[] | undefined) => {
+    hashes[i] = hash;
+    sizes[i] = size;
+    if (chunks !== undefined && size > 0 && !(chunks.length === 1 && chunks[0]![0] === hash)) chunkLists.set(i, chunks);
+    bytes += size;
   };
+  const done = (i: number, m: Manifest) => record(i, m.size, m.hash, m.chunks);
   const manifestOf = (i: number): Manifest => {
     const hash = hashes[i]!;
     const size = sizes[i]!;
     return { size, hash, chunker, chunks: chunkLists.get(i) ?? (size === 0 ? [] : [[hash, size]]) };
+  };
+  const lines = new PutLines();
+  const linesOf = (group: readonly number[]): Buffer => {
+    for (const i of group) lines.put(files.dest(i), sizes[i]!, hashes[i]!, chunker, chunkLists.get(i));
+    return lines.take();
   };
   const uploader = new ChunkUploader(client, repo, options.upload);
   const feed = new ChangeFeed((batch) => uploader.uploaded(batch));
@@ -204,7 +212,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
         ...(parent !== undefined ? { parent } : {}),
         ...(options.metadata ? { metadata: options.metadata } : {}),
       },
-      feed.groups((i): CommitChange => ({ op: 'put', path: files.dest(i), manifest: manifestOf(i) })),
+      feed.groups(linesOf),
     );
     // A commit refused early (a moved branch, a missing repo) stops the reading: its error is the put's.
     commit.catch((err: unknown) => feed.abort(err));
@@ -212,6 +220,11 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
   const tasks = new TaskPool(Math.max(2, pool.workers * 2));
   const read = (i: number, manifest: Manifest, batch: number) => {
     done(i, manifest);
+    readFiles++;
+    feed.push(i, batch);
+  };
+  const readSmall = (i: number, size: number, hash: string, chunks: ChunkRef[] | undefined, batch: number) => {
+    record(i, size, hash, chunks);
     readFiles++;
     feed.push(i, batch);
   };
@@ -236,7 +249,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
           reading.catch(() => undefined); // awaited below, once this batch's turn comes
           await takes.run('take', async () => {
             const batch = await reading;
-            await takeSmallBatch(batch, group, files, chunker, uploader, progress, read);
+            await takeSmallBatch(batch, group, files, uploader, progress, readSmall);
             pool.recycle(batch.buffer); // its bytes were copied into the uploader
           });
         });
@@ -310,29 +323,39 @@ function* taskGroups(files: FileList, order: readonly number[]): Generator<numbe
   if (group.length > 0) yield group;
 }
 
+/**
+ * Hand a read batch's chunks to the uploader and record its files. Runs through a whole batch
+ * without a promise unless the uploader must wait (addNow), so nothing per file but the view of
+ * its bytes is allocated here.
+ */
 async function takeSmallBatch(
   batch: ReadBatchResult,
   group: readonly number[],
   files: FileList,
-  chunker: string,
   uploader: ChunkUploader,
   progress: ProgressSink,
-  done: (i: number, manifest: Manifest, batch: number) => void,
+  done: (i: number, size: number, hash: string, chunks: ChunkRef[] | undefined, batch: number) => void,
 ): Promise<void> {
   for (let k = 0; k < group.length; k++) {
     const f = batch.files[k]!;
-    const local = files.local(group[k]!);
-    if (f.error !== undefined) throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(local)}: ${f.error}`, { local });
+    if (f.error !== undefined) {
+      const local = files.local(group[k]!);
+      throw fail('E_BAD_REQUEST', `cannot read ${JSON.stringify(local)}: ${f.error}`, { local });
+    }
     const bytes = new Uint8Array(f.own ?? batch.buffer, f.offset, f.size);
-    const chunks: Array<[ChunkHash, number]> = f.chunks ?? (f.size === 0 ? [] : [[f.hash, f.size]]);
-    let at = 0;
     let uploadBatch = 0;
-    for (const [hash, size] of chunks) {
-      uploadBatch = Math.max(uploadBatch, await uploader.add(hash, bytes.subarray(at, at + size)));
-      at += size;
+    if (f.chunks) {
+      let at = 0;
+      for (const [hash, size] of f.chunks) {
+        const part = bytes.subarray(at, at + size);
+        uploadBatch = Math.max(uploadBatch, uploader.addNow(hash, part) ?? (await uploader.add(hash, part)));
+        at += size;
+      }
+    } else if (f.size > 0) {
+      uploadBatch = uploader.addNow(f.hash, bytes) ?? (await uploader.add(f.hash, bytes));
     }
     progress.advance(f.size);
-    done(group[k]!, { size: f.size, hash: f.hash, chunker, chunks }, uploadBatch);
+    done(group[k]!, f.size, f.hash, f.chunks, uploadBatch);
   }
 }
 

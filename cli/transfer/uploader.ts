@@ -1,17 +1,21 @@
 /**
  * Collects chunks into batches, asks the server which ones it lacks, and uploads only those in
- * framed requests, several in flight. Chunk bytes are copied into one of `max(inFlight,
- * inFlightLarge) + 1` reusable batch buffers ("arenas"), so memory is fixed (about that many x
- * batchBytes) instead of depending on when the garbage collector frees the reader's buffers
- * (which let a 1 GB put peak at ~280 MB), and readers may reuse their buffers as soon as `add`
- * returns. `add` waits for a free slot (backpressure to the reader).
+ * framed requests, several in flight. Each chunk is copied, as its wire frame (header, then bytes),
+ * into one of `max(inFlight, inFlightLarge) + 1` reusable batch buffers ("arenas"), so memory is
+ * fixed (about that many x batchBytes) instead of depending on when the garbage collector frees the
+ * reader's buffers (which let a 1 GB put peak at ~280 MB), and readers may reuse their buffers as
+ * soon as `add` returns. `add` waits for a free slot (backpressure to the reader).
+ *
+ * Frames lie back to back in their arena, so the wanted ones go out as a few long views (one per
+ * run of consecutive frames the server lacks) instead of two parts per chunk: a request of 3,000
+ * small chunks had been 6,000 writes through the HTTP stream.
  *
  * Batches are numbered from 1 in the order they are made; `add` tells which one carries the chunk,
  * and `uploaded(n)` resolves once batches 1..n are all answered, i.e. once the server holds every
  * chunk they carry. That lets a put stream its commit while it still uploads (put.ts): a file's
  * change is sent only after the batches with its chunks.
  */
-import { encodeFrameHeader, frameSize, type Frame } from '../../src/wire/frames.js';
+import { FRAME_HEADER_BYTES, frameSize, writeFrameHeader } from '../../src/wire/frames.js';
 import type { DatactlClient } from '../client.js';
 import type { ChunkHash } from '../../src/types.js';
 import { TaskPool } from './pool.js';
@@ -52,6 +56,14 @@ const MiB = 1024 * 1024;
  */
 const LARGE_BATCH_CHUNKS = 1024;
 
+/** A chunk in a batch: its frame (header, then bytes) is `buf[at, at + frameSize(size))`. */
+export interface PlacedFrame {
+  hash: ChunkHash;
+  buf: Buffer;
+  at: number;
+  size: number;
+}
+
 export class ChunkUploader {
   private readonly opts: Required<UploaderOptions>;
   /** Every chunk offered so far, with the number of the batch that carries it. */
@@ -63,12 +75,13 @@ export class ChunkUploader {
   private readonly answered = new Set<number>();
   private waiters: Array<{ seq: number; resolve: () => void; reject: (err: unknown) => void }> = [];
   private failure: { error: unknown } | undefined;
-  private batch: Frame[] = [];
+  private batch: PlacedFrame[] = [];
+  /** Payload bytes in the batch being filled. */
   private batchBytes = 0;
   /** The arena the current batch is copied into, and the ones whose uploads finished. */
-  private arena: Uint8Array | undefined;
+  private arena: Buffer | undefined;
   private arenaUsed = 0;
-  private readonly freeArenas: Uint8Array[] = [];
+  private readonly freeArenas: Buffer[] = [];
   /** Set while a full batch waits for an upload slot: adders wait too, else each would fill an arena of its own. */
   private gate: Promise<void> | undefined;
   private readonly pool: TaskPool;
@@ -109,18 +122,50 @@ export class ChunkUploader {
         await this.gate;
         continue;
       }
-      if (this.arena && this.arenaUsed + bytes.byteLength > this.arena.byteLength && this.batch.length > 0) {
+      if (!this.fitsArena(bytes.byteLength)) {
         await this.dispatch();
         continue;
       }
       break;
     }
+    const seq = this.place(hash, bytes);
+    if (this.batchFull()) await this.dispatch();
+    return seq;
+  }
+
+  /**
+   * `add` for the common case that needs no wait, with no promise: the batch number, or undefined
+   * when nothing was done and the caller must `await add(hash, bytes)` (a gate is up, the arena is
+   * full, or this chunk would fill the batch). A put of 100k small files adds them all on one
+   * thread; an await per chunk was ~40% of what that loop allocated.
+   */
+  addNow(hash: ChunkHash, bytes: Uint8Array): number | undefined {
+    const placed = this.seen.get(hash);
+    if (placed !== undefined) {
+      this.stats.chunks++;
+      return placed;
+    }
+    if (this.gate || !this.fitsArena(bytes.byteLength)) return undefined;
+    if (this.batchBytes + bytes.byteLength >= this.opts.batchBytes || this.batch.length + 1 >= this.opts.batchChunks) return undefined;
+    this.stats.chunks++;
+    return this.place(hash, bytes);
+  }
+
+  private fitsArena(size: number): boolean {
+    return !this.arena || this.batch.length === 0 || this.arenaUsed + frameSize(size) <= this.arena.byteLength;
+  }
+
+  private batchFull(): boolean {
+    return this.batchBytes >= this.opts.batchBytes || this.batch.length >= this.opts.batchChunks;
+  }
+
+  /** Copy a chunk into the batch being filled; nothing is awaited (see `add`). */
+  private place(hash: ChunkHash, bytes: Uint8Array): number {
     const seq = this.batchSeq;
     this.seen.set(hash, seq);
     this.stats.uniqueChunks++;
-    this.batch.push({ hash, bytes: this.copyIn(bytes) });
+    this.batch.push(this.copyIn(hash, bytes));
     this.batchBytes += bytes.byteLength;
-    if (this.batchBytes >= this.opts.batchBytes || this.batch.length >= this.opts.batchChunks) await this.dispatch();
     return seq;
   }
 
@@ -152,18 +197,28 @@ export class ChunkUploader {
     this.waiters = [];
   }
 
-  /** Copy into the current arena (taking one first if needed); a chunk larger than any arena gets its own buffer. */
-  private copyIn(bytes: Uint8Array): Uint8Array {
+  /** Frame into the current arena (taking one first if needed); a frame larger than any arena gets its own buffer. */
+  private copyIn(hash: ChunkHash, bytes: Uint8Array): PlacedFrame {
+    const size = bytes.byteLength;
     const capacity = this.opts.batchBytes;
-    if (bytes.byteLength > capacity) return new Uint8Array(bytes);
-    if (!this.arena) {
-      this.arena = this.freeArenas.pop() ?? new Uint8Array(capacity);
-      this.arenaUsed = 0;
+    let buf: Buffer;
+    let at: number;
+    if (frameSize(size) > capacity) {
+      buf = Buffer.allocUnsafeSlow(frameSize(size));
+      at = 0;
+    } else {
+      if (!this.arena) {
+        // Only the frames written are ever sent, so the arena need not be zeroed.
+        this.arena = this.freeArenas.pop() ?? Buffer.allocUnsafeSlow(capacity);
+        this.arenaUsed = 0;
+      }
+      buf = this.arena;
+      at = this.arenaUsed;
+      this.arenaUsed += frameSize(size);
     }
-    const at = this.arenaUsed;
-    this.arena.set(bytes, at);
-    this.arenaUsed += bytes.byteLength;
-    return this.arena.subarray(at, at + bytes.byteLength);
+    writeFrameHeader(buf, at, hash, size);
+    buf.set(bytes, at + FRAME_HEADER_BYTES);
+    return { hash, buf, at, size };
   }
 
   /** Flush the last batch and wait for every upload; throws the first failure. */
@@ -214,47 +269,67 @@ export class ChunkUploader {
     await gate;
   }
 
-  /** Check which chunks the server lacks, then send those; each group's copies are dropped once encoded. */
-  private async upload(batch: Frame[]): Promise<void> {
+  /** Check which chunks the server lacks, then send those. */
+  private async upload(batch: PlacedFrame[]): Promise<void> {
     const { missing } = await this.client.missingChunks(
       this.repo,
       batch.map((f) => f.hash),
     );
     const wanted = new Set(missing);
-    const groups = groupByRequestSize(
+    const requests = uploadRequests(
       batch.filter((f) => wanted.has(f.hash)),
       this.opts.requestBytes,
     );
     batch.length = 0;
-    while (groups.length > 0 && !this.pool.failed) {
-      const group = groups.shift()!;
-      // Headers and payloads go out as separate parts: no concatenated copy of the request.
-      const parts = group.flatMap((f) => [encodeFrameHeader(f.hash, f.bytes.byteLength), f.bytes]);
-      const bytes = group.reduce((n, f) => n + f.bytes.byteLength, 0);
-      const count = group.length;
-      group.length = 0;
-      await this.client.uploadChunks(this.repo, parts);
-      this.stats.uploadedChunks += count;
-      this.stats.uploadedBytes += bytes;
+    for (const request of requests) {
+      if (this.pool.failed) break;
+      await this.client.uploadChunks(this.repo, request.parts);
+      this.stats.uploadedChunks += request.chunks;
+      this.stats.uploadedBytes += request.bytes;
     }
   }
 }
 
-/** Split frames into groups whose encoded size stays under `limit` (a lone larger frame is its own group). */
-export function groupByRequestSize(frames: readonly Frame[], limit: number): Frame[][] {
-  const groups: Frame[][] = [];
-  let current: Frame[] = [];
+/** One upload request: its body as views of the frames' buffers, and what it carries. */
+export interface UploadRequest {
+  parts: Buffer[];
+  chunks: number;
+  /** Payload bytes (frames less their headers). */
+  bytes: number;
+}
+
+/**
+ * Split frames, in order, into requests whose body stays under `limit` (a lone larger frame is a
+ * request of its own), each body one view per run of frames that lie back to back in one buffer.
+ */
+export function uploadRequests(frames: readonly PlacedFrame[], limit: number): UploadRequest[] {
+  const requests: UploadRequest[] = [];
+  let current: UploadRequest = { parts: [], chunks: 0, bytes: 0 };
   let size = 0;
+  let run: { buf: Buffer; start: number; end: number } | undefined;
+  const endRun = () => {
+    if (run) current.parts.push(run.buf.subarray(run.start, run.end));
+    run = undefined;
+  };
   for (const f of frames) {
-    const n = frameSize(f.bytes.byteLength);
-    if (current.length > 0 && size + n > limit) {
-      groups.push(current);
-      current = [];
+    const n = frameSize(f.size);
+    if (current.chunks > 0 && size + n > limit) {
+      endRun();
+      requests.push(current);
+      current = { parts: [], chunks: 0, bytes: 0 };
       size = 0;
     }
-    current.push(f);
+    if (run && run.buf === f.buf && run.end === f.at) {
+      run.end += n;
+    } else {
+      endRun();
+      run = { buf: f.buf, start: f.at, end: f.at + n };
+    }
+    current.chunks++;
+    current.bytes += f.size;
     size += n;
   }
-  if (current.length > 0) groups.push(current);
-  return groups;
+  endRun();
+  if (current.chunks > 0) requests.push(current);
+  return requests;
 }

@@ -23,7 +23,8 @@ export function frameSize(payloadBytes: number): number {
   return FRAME_HEADER_BYTES + payloadBytes;
 }
 
-function writeHeader(target: Buffer, offset: number, hash: ChunkHash, length: number): void {
+/** Write a frame header at `offset` (the payload goes right after it). */
+export function writeFrameHeader(target: Buffer, offset: number, hash: ChunkHash, length: number): void {
   // Decoded straight into the header: no Buffer per frame (200k frames in a put and a get of 100k
   // files). parseChunkHash first, as Buffer's hex decoding alone would take uppercase digits.
   target.write(parseChunkHash(hash), offset, FRAME_HASH_BYTES, 'hex');
@@ -33,7 +34,7 @@ function writeHeader(target: Buffer, offset: number, hash: ChunkHash, length: nu
 /** One frame header, for callers that send the payload separately. */
 export function encodeFrameHeader(hash: ChunkHash, length: number): Buffer {
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  writeHeader(header, 0, hash, length);
+  writeFrameHeader(header, 0, hash, length);
   return header;
 }
 
@@ -80,7 +81,7 @@ export async function* frameStream(frames: AsyncIterable<Frame> | Iterable<Frame
       yield bytes;
       continue;
     }
-    writeHeader(buf, at, hash, bytes.byteLength);
+    writeFrameHeader(buf, at, hash, bytes.byteLength);
     buf.set(bytes, at + FRAME_HEADER_BYTES);
     copied?.(bytes);
     at += need;
@@ -95,7 +96,7 @@ export function encodeFrames(frames: readonly Frame[]): Buffer {
   const out = Buffer.allocUnsafe(total);
   let offset = 0;
   for (const f of frames) {
-    writeHeader(out, offset, f.hash, f.bytes.byteLength);
+    writeFrameHeader(out, offset, f.hash, f.bytes.byteLength);
     out.set(f.bytes, offset + FRAME_HEADER_BYTES);
     offset += frameSize(f.bytes.byteLength);
   }

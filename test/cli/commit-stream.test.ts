@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommitChange } from '../../cli/api-types.js';
 import { DatactlClient } from '../../cli/client.js';
-import { commitStreamBody } from '../../cli/commit-stream.js';
+import { commitStreamBody, PutLines } from '../../cli/commit-stream.js';
 import { chunkerId, DEFAULT_CHUNKER_PARAMS } from '../../src/chunking/index.js';
 import { DatactlError } from '../../src/errors.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
@@ -106,5 +106,80 @@ describe('the NDJSON body', () => {
     const second = Buffer.from((await body.next()).value as Uint8Array).toString('utf8');
     expect(JSON.parse(second)).toEqual(put(2));
     expect((await body.next()).done).toBe(true);
+  });
+});
+
+describe('PutLines', () => {
+  const h = (n: number) => blake3Hex(Buffer.from(String(n)));
+  const chunker = chunkerId(DEFAULT_CHUNKER_PARAMS);
+  /** What commitStreamBody makes of the same change: JSON.stringify of the object. */
+  const expected = (path: string, size: number, hash: string, chunks: Array<[string, number]>, id = chunker) =>
+    `${JSON.stringify({ op: 'put', path, manifest: { size, hash, chunker: id, chunks } })}\n`;
+
+  it('writes each put change byte for byte as JSON.stringify does', () => {
+    const cases: Array<[string, number, string, Array<[string, number]> | undefined, string]> = [
+      ['/d1/f1.txt', 17, h(1), undefined, chunker],
+      ['/empty', 0, h(2), undefined, chunker],
+      ['/big.bin', 2 ** 40, h(3), [[h(4), 2 ** 39], [h(5), 2 ** 39]], chunker],
+      ['/one "quoted" \\ back\tslash\n', 5, h(6), undefined, chunker],
+      ['/\u0001control\u001f\u007f', 5, h(7), undefined, chunker],
+      ['/unicodé/日本/emoji-😀', 5, h(8), undefined, chunker],
+      ['/lone-\ud800-surrogate', 5, h(9), undefined, chunker],
+      ['/odd-chunker', 5, h(10), undefined, 'x"\\y'],
+    ];
+    const lines = new PutLines();
+    let want = '';
+    for (const [path, size, hash, chunks, id] of cases) {
+      lines.put(path, size, hash, id, chunks);
+      want += expected(path, size, hash, chunks ?? (size === 0 ? [] : [[hash, size]]), id);
+    }
+    expect(lines.take().toString('utf8')).toBe(want);
+    expect(lines.take().byteLength).toBe(0);
+  });
+
+  it('grows past its buffer, for many lines and for one line of many chunks', () => {
+    const lines = new PutLines();
+    const chunks = Array.from({ length: 5000 }, (_, i): [string, number] => [h(i), 1000 + i]);
+    let want = '';
+    for (let i = 0; i < 1000; i++) {
+      lines.put(path(i), 17, h(i), chunker);
+      want += expected(path(i), 17, h(i), [[h(i), 17]]);
+    }
+    lines.put('/many', 1, h(-1), chunker, chunks);
+    want += expected('/many', 1, h(-1), chunks);
+    const out = lines.take();
+    expect(out.byteLength).toBeGreaterThan(2 * 64 * 1024);
+    expect(out.toString('utf8')).toBe(want);
+  });
+
+  it('goes through commitStreamBody as is, after the lines made before it', async () => {
+    const lines = new PutLines();
+    lines.put(path(1), 3, h(1), chunker);
+    const encoded = lines.take();
+    const pieces: string[] = [];
+    async function* groups() {
+      yield put(0);
+      yield encoded;
+      yield [put(2)];
+    }
+    for await (const piece of commitStreamBody({ branch: 'b', message: 'm', author: 'a' }, groups())) pieces.push(Buffer.from(piece).toString('utf8'));
+    const body = pieces.join('').split('\n');
+    expect(body.slice(1, 4).map((l) => JSON.parse(l))).toEqual([put(0), JSON.parse(encoded.toString()), put(2)]);
+    expect(pieces[1]).toBe(encoded.toString());
+  });
+
+  it('makes a commit the server takes, through the real client', async () => {
+    const lines = new PutLines();
+    const ids = [0, 1, 2].map((i) => FILES - 1 - i);
+    for (const i of ids) lines.put(`/lines${path(i)}`, Buffer.byteLength(text(i)), blake3Hex(Buffer.from(text(i))), chunker);
+    async function* groups() {
+      yield lines.take();
+    }
+    const result = await client.commitStream('stream', { branch: 'lines', message: 'm', author: 'a' }, groups());
+    expect(result.created).toBe(true);
+    for (const i of ids) {
+      const { entry } = await client.stat('stream', 'lines', `/lines${path(i)}`);
+      expect(entry).toMatchObject({ size: Buffer.byteLength(text(i)), hash: blake3Hex(Buffer.from(text(i))) });
+    }
   });
 });

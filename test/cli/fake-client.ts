@@ -41,14 +41,17 @@ export class FakeClient {
     return { name, head: `c${this.commits.length}`.padEnd(64, '0'), createdAt: '' };
   }
 
-  /** As the server: every change read (lines, or groups of them as a put sends), then one commit. */
+  /** As the server: every change read (objects, groups of them, or NDJSON lines as a put sends), then one commit. */
   async commitStream(
     repo: string,
     header: Omit<CommitRequest, 'changes'>,
-    changes: Iterable<Change> | AsyncIterable<Change | readonly Change[]>,
+    changes: Iterable<Change> | AsyncIterable<Change | readonly Change[] | Uint8Array>,
   ) {
     const all: Change[] = [];
-    for await (const item of changes) all.push(...(Array.isArray(item) ? (item as readonly Change[]) : [item as Change]));
+    for await (const item of changes) {
+      if (item instanceof Uint8Array) all.push(...Buffer.from(item).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Change));
+      else all.push(...(Array.isArray(item) ? (item as readonly Change[]) : [item as Change]));
+    }
     return this.commit(repo, { ...header, changes: all });
   }
 

@@ -12,6 +12,7 @@ import { chunkerId, FileChunker } from '../../src/chunking/index.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
 import { ChunkReader } from '../../src/packs/chunk-reader.js';
 import type { ChunkHash } from '../../src/types.js';
+import { decodeFrames } from '../../src/wire/frames.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -120,9 +121,9 @@ function watchedClient(onLines: () => void = () => {}) {
   const unanswered: string[] = [];
   const watched = async (url: string, init: NodeRequestInit = {}) => {
     if (init.method === 'POST' && new URL(url).pathname.endsWith('/chunks')) {
-      const parts = init.body as readonly Uint8Array[];
+      const body = Buffer.concat(init.body as readonly Uint8Array[]);
       const hashes: string[] = [];
-      for (let k = 1; k < parts.length; k += 2) hashes.push(blake3Hex(parts[k]!)); // header, payload, ...
+      for await (const f of decodeFrames((async function* () { yield body; })())) hashes.push(f.hash); // verified
       events.push('upload');
       const res = await nodeFetch(url, init);
       if (res.ok) for (const h of hashes) answered.add(h);

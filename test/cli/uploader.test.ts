@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DatactlError } from '../../src/errors.js';
 import { blake3Hex } from '../../src/hash/blake3.js';
 import type { DatactlClient } from '../../cli/client.js';
-import { decodeFrames, FRAME_HEADER_BYTES, type Frame } from '../../src/wire/frames.js';
-import { ChunkUploader, groupByRequestSize, type UploaderOptions } from '../../cli/transfer/uploader.js';
+import { decodeFrames, FRAME_HEADER_BYTES, frameSize, writeFrameHeader, type Frame } from '../../src/wire/frames.js';
+import { ChunkUploader, uploadRequests, type PlacedFrame, type UploaderOptions } from '../../cli/transfer/uploader.js';
 import { waitFor } from '../helpers/wait.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 
@@ -11,6 +11,8 @@ import { seededBytes } from '../helpers/seeded-bytes.js';
 function fakeServer(has: Set<string> = new Set(), failUpload = false) {
   const uploaded: string[] = [];
   const requestSizes: number[] = [];
+  /** How many parts each request body came in. */
+  const requestParts: number[] = [];
   /** The distinct buffers chunk payloads were sent from (the uploader's arenas). */
   const arenas = new Set<ArrayBufferLike>();
   let inFlight = 0;
@@ -28,11 +30,12 @@ function fakeServer(has: Set<string> = new Set(), failUpload = false) {
       inFlight--;
       if (failUpload) throw new DatactlError('E_CHUNK_HASH_MISMATCH', 'bad chunk');
       requestSizes.push(body.byteLength);
+      requestParts.push(Array.isArray(parts) ? parts.length : 1);
       for await (const f of decodeFrames((async function* () { yield body; })())) uploaded.push(f.hash);
       return { received: 0, stored: 0, storedBytes: 0, deduplicated: 0 };
     },
   };
-  return { client: client as unknown as DatactlClient, uploaded, requestSizes, arenas, maxInFlight: () => maxInFlight };
+  return { client: client as unknown as DatactlClient, uploaded, requestSizes, requestParts, arenas, maxInFlight: () => maxInFlight };
 }
 
 const chunk = (seed: number, size = 1000): Frame => {
@@ -97,6 +100,40 @@ describe('ChunkUploader', () => {
     expect(server.uploaded).toHaveLength(40);
     expect(server.maxInFlight()).toBeLessThanOrEqual(2);
     expect(Math.max(...server.requestSizes)).toBeLessThanOrEqual(2100);
+  });
+
+  it('sends the frames the server lacks as one view per run of consecutive ones', async () => {
+    const frames = Array.from({ length: 7 }, (_, i) => chunk(300 + i, 500));
+    // The server has the third and the sixth: the rest go as three runs, in one request.
+    const server = fakeServer(new Set([frames[2]!.hash, frames[5]!.hash]));
+    const up = new ChunkUploader(server.client, 'r');
+    for (const f of frames) await up.add(f.hash, f.bytes);
+    await up.finish();
+    expect(server.uploaded).toEqual([0, 1, 3, 4, 6].map((i) => frames[i]!.hash));
+    expect(server.requestParts).toEqual([3]);
+  });
+
+  it('addNow places a chunk without a promise until one would fill the batch, counting each chunk once', async () => {
+    const server = heldServer();
+    const up = new ChunkUploader(server.client, 'r', { batchChunks: 3, inFlight: 1 });
+    const [a, b, c, d] = [chunk(1), chunk(2), chunk(3), chunk(4)];
+    expect(up.addNow(a.hash, a.bytes)).toBe(1);
+    expect(up.addNow(b.hash, b.bytes)).toBe(1);
+    expect(up.addNow(a.hash, a.bytes)).toBe(1); // seen: no room needed
+    expect(up.addNow(c.hash, c.bytes)).toBeUndefined(); // would fill batch 1: add must send it
+    expect(up.stats).toMatchObject({ chunks: 3, uniqueChunks: 2 });
+    expect(await up.add(c.hash, c.bytes)).toBe(1);
+    await settled();
+    expect(server.held).toHaveLength(1);
+    // Batch 1 holds the only slot; batch 2 is not full, so placing in it needs no wait.
+    expect(up.addNow(d.hash, d.bytes)).toBe(2);
+    expect(up.stats).toMatchObject({ chunks: 5, uniqueChunks: 4 });
+    server.held[0]!.answer();
+    const finishing = up.finish();
+    await settled();
+    expect(server.held).toHaveLength(2);
+    server.held[1]!.answer();
+    await finishing;
   });
 
   it('surfaces the first upload failure from finish', async () => {
@@ -202,10 +239,46 @@ describe('ChunkUploader batch numbers', () => {
   });
 });
 
-describe('groupByRequestSize', () => {
+/** Frames written back to back into one buffer, as the uploader's arenas hold them. */
+function placed(frames: readonly Frame[], buf = Buffer.alloc(frames.reduce((n, f) => n + frameSize(f.bytes.byteLength), 0))): PlacedFrame[] {
+  let at = 0;
+  return frames.map((f) => {
+    writeFrameHeader(buf, at, f.hash, f.bytes.byteLength);
+    buf.set(f.bytes, at + FRAME_HEADER_BYTES);
+    const p = { hash: f.hash, buf, at, size: f.bytes.byteLength };
+    at += frameSize(f.bytes.byteLength);
+    return p;
+  });
+}
+
+async function hashesOf(parts: readonly Uint8Array[]): Promise<string[]> {
+  const hashes: string[] = [];
+  for await (const f of decodeFrames((async function* () { yield Buffer.concat(parts); })())) hashes.push(f.hash);
+  return hashes;
+}
+
+describe('uploadRequests', () => {
   it('splits frames into requests under the limit, a lone oversized frame alone', () => {
-    const frames = [chunk(1, 100), chunk(2, 100), chunk(3, 500), chunk(4, 10)];
-    const groups = groupByRequestSize(frames, 2 * (100 + FRAME_HEADER_BYTES));
-    expect(groups.map((g) => g.length)).toEqual([2, 1, 1]);
+    const frames = placed([chunk(1, 100), chunk(2, 100), chunk(3, 500), chunk(4, 10)]);
+    const requests = uploadRequests(frames, 2 * (100 + FRAME_HEADER_BYTES));
+    expect(requests.map((r) => r.chunks)).toEqual([2, 1, 1]);
+    expect(requests.map((r) => r.bytes)).toEqual([200, 500, 10]);
+    expect(requests.map((r) => r.parts.length)).toEqual([1, 1, 1]);
+  });
+
+  it('sends each run of frames lying back to back as one view, and breaks runs at gaps and buffers', async () => {
+    const [a, b, c, d, e] = [chunk(1), chunk(2), chunk(3), chunk(4), chunk(5)];
+    const inOne = placed([a!, b!, c!]);
+    const inOther = placed([d!, e!]);
+    // b is left out (the server has it): a, then c; then d and e from another buffer.
+    const [request, ...more] = uploadRequests([inOne[0]!, inOne[2]!, ...inOther], 1 << 20);
+    expect(more).toEqual([]);
+    expect(request!.parts.map((p) => p.byteLength)).toEqual([frameSize(1000), frameSize(1000), 2 * frameSize(1000)]);
+    expect(await hashesOf(request!.parts)).toEqual([a!.hash, c!.hash, d!.hash, e!.hash]);
+    expect(request).toMatchObject({ chunks: 4, bytes: 4000 });
+  });
+
+  it('makes no request of no frames', () => {
+    expect(uploadRequests([], 1000)).toEqual([]);
   });
 });
