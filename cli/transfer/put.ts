@@ -17,7 +17,7 @@ import { NO_PROGRESS, type ProgressSink } from '../progress.js';
 import { PutLines } from '../commit-stream.js';
 import { ChangeFeed } from './change-feed.js';
 import { FilePool } from './file-pool.js';
-import { BLOCK_BYTES, type ChunkBlock, type ReadBatchResult } from './file-tasks.js';
+import { BATCH_BYTES, type ChunkBlock, type ReadBatchResult } from './file-tasks.js';
 import { TaskPool } from './pool.js';
 import { FileList, planSources, STDIN } from './sources.js';
 import { FP_FIELDS, PutIndex, type IndexedFile } from './stat-cache.js';
@@ -75,7 +75,7 @@ export interface PutFilesResult {
 export const SMALL_FILE_BYTES = 64 * 1024;
 const SMALL_BATCH_FILES = 256;
 /** A batch fits a block buffer, which the workers recycle. */
-const SMALL_BATCH_BYTES = BLOCK_BYTES - 1;
+const SMALL_BATCH_BYTES = BATCH_BYTES - 1;
 
 export { defaultAuthor };
 
