@@ -47,6 +47,9 @@ interface Slot {
  */
 const PIPELINE = 4;
 
+/** Batch buffers held for the next read task at most; more are left to the garbage collector. */
+const MAX_TO_RECYCLE = 8;
+
 /** Until the workers have started: stat lists up to this many paths run inline (~3 us each)... */
 const INLINE_STAT_PATHS = 64;
 /** ...and so do reads and chunking up to this many bytes (a few ms, against ~0.1 s to boot a worker). */
@@ -72,6 +75,8 @@ const WORKER_YOUNG_GENERATION_MB = 4;
 
 export class FilePool {
   private readonly slots: Slot[] = [];
+  /** Batch buffers to send back with the next read task (see recycle). */
+  private readonly toRecycle: ArrayBuffer[] = [];
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private failure: Error | undefined;
@@ -107,15 +112,19 @@ export class FilePool {
   readSmall(files: SmallFileRequest[], params: ChunkerParams): Promise<ReadBatchResult> {
     if (this.inline(files.reduce((sum, f) => sum + f.size, 0) <= INLINE_BYTES)) return Promise.resolve().then(() => readSmallFiles(files, params));
     const packed = packReadRequest(files);
-    const reading = this.submit({ id: this.nextId++, kind: 'read', files: packed, params }, undefined, [packed.sizes.buffer as ArrayBuffer]);
+    const recycle = this.toRecycle.splice(0);
+    const reading = this.submit({ id: this.nextId++, kind: 'read', files: packed, params, recycle }, undefined, [packed.sizes.buffer as ArrayBuffer, ...recycle]);
     return reading.then((result) => unpackReadResult(result as PackedReadResult));
   }
 
-  /** Give back the buffer of a readSmall batch whose bytes were taken: the next batch is read into it. */
+  /**
+   * Give back the buffer of a readSmall batch whose bytes were taken: a later batch is read into
+   * it. It goes with the next read task: a message of its own per batch had the main thread
+   * waking a worker ~400 more times in a 100k-file put, 0.1-0.3 ms each on 2 busy cores.
+   */
   recycle(buffer: ArrayBuffer): void {
     if (this.slots.length === 0) return recycleBlock(buffer);
-    const slot = this.slots.reduce((a, b) => (b.inflight.length < a.inflight.length ? b : a));
-    slot.worker.postMessage({ kind: 'recycle', block: buffer } satisfies WorkerNotice, [buffer]);
+    if (this.toRecycle.length < MAX_TO_RECYCLE) this.toRecycle.push(buffer);
   }
 
   /** Verify and write a batch of downloaded small files; the batch's buffer is transferred. */
@@ -156,6 +165,7 @@ export class FilePool {
   async close(): Promise<void> {
     const slots = this.slots.splice(0);
     this.started = false;
+    this.toRecycle.length = 0;
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 

@@ -23,10 +23,6 @@ let wakeOnCredit: (() => void) | undefined;
 const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 port.on('message', (message: TaskRequest | WorkerNotice) => {
-  if (message.kind === 'recycle') {
-    fileTasks?.recycleBlock(message.block);
-    return;
-  }
   if (message.kind === 'credit') {
     for (const block of [message.block, ...(message.spanning ?? [])]) if (block) fileTasks?.recycleBlock(block);
     credits++;
@@ -53,6 +49,7 @@ async function run(task: TaskRequest): Promise<void> {
       const scan = scanTree(task.dir);
       reply({ id: task.id, kind: 'done', result: scan }, [scan.stats.buffer as ArrayBuffer]);
     } else if (task.kind === 'read') {
+      for (const buffer of task.recycle ?? []) (await loadFileTasks()).recycleBlock(buffer);
       const result = packReadResult((await loadFileTasks()).readSmallFiles(unpackReadRequest(task.files), task.params));
       reply({ id: task.id, kind: 'done', result }, readResultTransfer(result));
     } else if (task.kind === 'write') {

@@ -13,15 +13,13 @@ export const CHUNK_BLOCKS_AHEAD = 3;
 export type TaskRequest =
   | { id: number; kind: 'stat'; paths: string[] }
   | { id: number; kind: 'scan'; dir: string }
-  | { id: number; kind: 'read'; files: PackedReadRequest; params: ChunkerParams }
+  /** `recycle`: earlier batches' buffers, to be read into again (sent with a task: one message less each). */
+  | { id: number; kind: 'read'; files: PackedReadRequest; params: ChunkerParams; recycle?: ArrayBuffer[] }
   | { id: number; kind: 'chunk'; path: string; params: ChunkerParams }
   | { id: number; kind: 'write'; batch: WriteBatch };
 
-/**
- * Not tasks: a block (or small-file batch buffer) returned to be read into again, with a credit for
- * a chunk task (and that block's spanning-chunk buffers) or without.
- */
-export type WorkerNotice = { kind: 'credit'; block?: ArrayBuffer; spanning?: ArrayBuffer[] } | { kind: 'recycle'; block: ArrayBuffer };
+/** Not a task: a credit for a chunk task, with the block (and its spanning chunks' buffers) to read into again. */
+export type WorkerNotice = { kind: 'credit'; block?: ArrayBuffer; spanning?: ArrayBuffer[] };
 
 export type WorkerReply =
   | { id: number; kind: 'done'; result: unknown }

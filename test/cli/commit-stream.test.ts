@@ -137,7 +137,7 @@ describe('PutLines', () => {
     expect(lines.take().byteLength).toBe(0);
   });
 
-  it('grows past its buffer, for many lines and for one line of many chunks', () => {
+  it('makes many lines, and a line of many chunks, in one take', () => {
     const lines = new PutLines();
     const chunks = Array.from({ length: 5000 }, (_, i): [string, number] => [h(i), 1000 + i]);
     let want = '';
