@@ -214,8 +214,9 @@ export class DatactlClient {
   /**
    * The same commit for any number of changes: sent as NDJSON, each line made from `changes` as the
    * request is written (memory stays bounded on both sides). Never retried: the body is consumed.
-   * Groups of changes (arrays, or lines already encoded by PutLines) are sent as each arrives. If
-   * `changes` throws, the request is cut off unfinished and the server commits nothing.
+   * Groups of changes (arrays, or bytes of whole NDJSON change lines, each ending in a newline, as
+   * PutLines makes) are sent as each arrives. If `changes` throws, the request is cut off
+   * unfinished and the server commits nothing.
    */
   commitStream(
     repo: string,

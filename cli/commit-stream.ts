@@ -25,6 +25,7 @@ export async function* commitStreamBody(
       if (text.length > 0) yield Buffer.from(text);
       text = '';
       yield item;
+      continue;
     } else if (!Array.isArray(item)) {
       text += `${JSON.stringify(item)}\n`;
       if (text.length < PIECE_CHARS) continue;
@@ -44,17 +45,31 @@ export async function* commitStreamBody(
   if (text.length > 0) yield Buffer.from(text);
 }
 
-/** What JSON.stringify would escape, or what UTF-8 cannot carry as is (a lone surrogate). */
+/**
+ * What JSON.stringify would escape, and any surrogate: a lone one it escapes, and UTF-8 cannot
+ * carry it as is (a pair it would not, but such paths are rare enough to take the slow way).
+ */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
  * Put changes as NDJSON lines, byte for byte what JSON.stringify makes of `{op: 'put', path,
- * manifest: {size, hash, chunker, chunks}}`, built as one string per group of changes without the
- * objects. For 100k small files those objects and their JSON were ~30% of what a put allocated on
- * its main thread. Hashes must be validated hex (they are written as they are).
+ * manifest: {size, hash, chunker, chunks}}`, built into a string without the objects, and taken
+ * as UTF-8 every PIECE_CHARS or so (`full`). For 100k small files those objects and their JSON
+ * were ~30% of what a put allocated on its main thread. Hashes must be validated hex and sizes
+ * integers (they are written as they are).
  */
 export class PutLines {
   private text = '';
+
+  /** Enough lines for one piece of the body: take them. */
+  get full(): boolean {
+    return this.text.length >= PIECE_CHARS;
+  }
+
+  get empty(): boolean {
+    return this.text.length === 0;
+  }
+
   private chunker = '';
   private chunkerJson = '""';
 

@@ -52,11 +52,11 @@ export class ChangeFeed {
   }
 
   /**
-   * The released files, in groups made into changes by `make`: each one is everything read by the
-   * time the previous group was sent, released once its last batch is answered (while it waits,
-   * the next group fills).
+   * The released files, made into changes by `make` a group at a time: each group is everything
+   * read by the time the previous one was sent, released once its last batch is answered (while it
+   * waits, the next group fills).
    */
-  async *groups<C>(make: (files: readonly number[]) => C): AsyncGenerator<C> {
+  async *groups<C>(make: (files: readonly number[]) => Iterable<C>): AsyncGenerator<C> {
     for (;;) {
       while (this.files.length === 0) {
         this.throwIfAborted();
@@ -69,7 +69,7 @@ export class ChangeFeed {
       await Promise.race([this.uploaded(batch), this.aborted]);
       this.throwIfAborted();
       // In slices: the files taken from the put index come all at once.
-      for (let at = 0; at < files.length; at += GROUP_LIMIT) yield make(files.slice(at, at + GROUP_LIMIT));
+      for (let at = 0; at < files.length; at += GROUP_LIMIT) yield* make(files.slice(at, at + GROUP_LIMIT));
     }
   }
 

@@ -47,7 +47,7 @@ interface Slot {
  */
 const PIPELINE = 4;
 
-/** Batch buffers held for the next read task at most; more are left to the garbage collector. */
+/** Batch buffers held for the next read task at most (a worker keeps no more spares than this); more are left to the garbage collector. */
 const MAX_TO_RECYCLE = 8;
 
 /** Until the workers have started: stat lists up to this many paths run inline (~3 us each)... */

@@ -46,8 +46,13 @@ export interface ReadBatchResult {
 export function readSmallFiles(files: readonly SmallFileRequest[], params: ChunkerParams): ReadBatchResult {
   let total = 1;
   for (const f of files) total += f.size;
-  // A batch that fits a block is read into a recycled one (see recycleBlock).
-  const arena = total <= BATCH_BYTES ? (spareBatches.pop() ?? new Uint8Array(BATCH_BYTES)) : new Uint8Array(total);
+  // Into a recycled buffer of the smallest size that holds the batch (see recycleBlock).
+  const arena =
+    total <= BATCH_BYTES
+      ? (spareBatches.pop() ?? new Uint8Array(BATCH_BYTES))
+      : total <= BLOCK_BYTES
+        ? (spareBlocks.pop() ?? new Uint8Array(BLOCK_BYTES))
+        : new Uint8Array(total);
   const buffer = arena.buffer as ArrayBuffer;
   const results: ReadFileResult[] = [];
   let at = 0;
@@ -130,16 +135,17 @@ export const BLOCK_BYTES = 4 * 1024 * 1024;
 
 /**
  * Block buffers of this thread that may be read into again, by chunkFile or readSmallFiles.
- * Recycling them (the main thread sends each block or batch back once its chunks are copied out)
- * keeps a put's memory flat; fresh 4 MiB buffers per block left RSS to the allocator and the
- * garbage collector (a put of 100k small files held 170 MB of spent batches).
+ * Recycling them (the main thread gives each block or batch buffer back once its chunks are
+ * copied out) keeps a put's memory flat; fresh 4 MiB buffers per block left RSS to the allocator
+ * and the garbage collector (a put of 100k small files held 170 MB of spent batches).
  */
 const spareBlocks: Uint8Array[] = [];
 
 /**
- * Small-file batches are read into buffers of this size, recycled as blocks are. A batch is at
- * most 256 files, ~0.6 MB of 1-4 KB ones; in 4 MiB blocks, as before, a 100k-file put peaked at
- * 222-226 MiB on the client, in these at 192-197 (four pairs, same wall time).
+ * Small-file batches that fit are read into buffers of this size instead of a block, recycled
+ * the same way. A batch of 256 files of 1-4 KB is ~0.6 MB; in 4 MiB blocks, as before, a
+ * 100k-file put peaked at 222-226 MiB on the client, in these at 192-197 (four pairs, same wall
+ * time). Batches of larger files still fill blocks, so they are as few as before.
  */
 export const BATCH_BYTES = 1024 * 1024;
 const spareBatches: Uint8Array[] = [];

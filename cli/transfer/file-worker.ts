@@ -49,8 +49,9 @@ async function run(task: TaskRequest): Promise<void> {
       const scan = scanTree(task.dir);
       reply({ id: task.id, kind: 'done', result: scan }, [scan.stats.buffer as ArrayBuffer]);
     } else if (task.kind === 'read') {
-      for (const buffer of task.recycle ?? []) (await loadFileTasks()).recycleBlock(buffer);
-      const result = packReadResult((await loadFileTasks()).readSmallFiles(unpackReadRequest(task.files), task.params));
+      const tasks = await loadFileTasks();
+      for (const buffer of task.recycle ?? []) tasks.recycleBlock(buffer);
+      const result = packReadResult(tasks.readSmallFiles(unpackReadRequest(task.files), task.params));
       reply({ id: task.id, kind: 'done', result }, readResultTransfer(result));
     } else if (task.kind === 'write') {
       const result = { ...(await loadWriteTasks()).writeSmallFiles(task.batch), buffer: task.batch.buffer };

@@ -17,7 +17,7 @@ import { defaultAuthor } from '../defaults.js';
 import { NO_PROGRESS, type ProgressSink } from '../progress.js';
 import { ChangeFeed } from './change-feed.js';
 import { FilePool } from './file-pool.js';
-import { BATCH_BYTES, type ChunkBlock, type ReadBatchResult } from './file-tasks.js';
+import { BLOCK_BYTES, type ChunkBlock, type ReadBatchResult } from './file-tasks.js';
 import { TaskPool } from './pool.js';
 import { FileList, planSources, STDIN } from './sources.js';
 import { FP_FIELDS, PutIndex, type IndexedFile } from './stat-cache.js';
@@ -74,8 +74,8 @@ export interface PutFilesResult {
 /** Files up to this size are read whole, many per worker task. */
 export const SMALL_FILE_BYTES = 64 * 1024;
 const SMALL_BATCH_FILES = 256;
-/** A batch fits a block buffer, which the workers recycle. */
-const SMALL_BATCH_BYTES = BATCH_BYTES - 1;
+/** A batch fits a block buffer (see readSmallFiles), which the workers recycle. */
+const SMALL_BATCH_BYTES = BLOCK_BYTES - 1;
 
 export { defaultAuthor };
 
@@ -170,9 +170,13 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     return { size, hash, chunker, chunks: chunkLists.get(i) ?? (size === 0 ? [] : [[hash, size]]) };
   };
   const lines = new PutLines();
-  const linesOf = (group: readonly number[]): Buffer => {
-    for (const i of group) lines.put(files.dest(i), sizes[i]!, hashes[i]!, chunker, chunkLists.get(i));
-    return lines.take();
+  // Bounded pieces: 1024 files reused from the index may be GBs each, a long chunk list apiece.
+  const linesOf = function* (group: readonly number[]): Generator<Buffer> {
+    for (const i of group) {
+      lines.put(files.dest(i), sizes[i]!, hashes[i]!, chunker, chunkLists.get(i));
+      if (lines.full) yield lines.take();
+    }
+    if (!lines.empty) yield lines.take();
   };
   const uploader = new ChunkUploader(client, repo, options.upload);
   const feed = new ChangeFeed((batch) => uploader.uploaded(batch));
@@ -223,7 +227,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     readFiles++;
     feed.push(i, batch);
   };
-  const readSmall = (i: number, size: number, hash: string, chunks: ChunkRef[] | undefined, batch: number) => {
+  const tookSmall = (i: number, size: number, hash: string, chunks: ChunkRef[] | undefined, batch: number) => {
     record(i, size, hash, chunks);
     readFiles++;
     feed.push(i, batch);
@@ -249,7 +253,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
           reading.catch(() => undefined); // awaited below, once this batch's turn comes
           await takes.run('take', async () => {
             const batch = await reading;
-            await takeSmallBatch(batch, group, files, uploader, progress, readSmall);
+            await takeSmallBatch(batch, group, files, uploader, progress, tookSmall);
             pool.recycle(batch.buffer); // its bytes were copied into the uploader
           });
         });
@@ -334,7 +338,7 @@ async function takeSmallBatch(
   files: FileList,
   uploader: ChunkUploader,
   progress: ProgressSink,
-  done: (i: number, size: number, hash: string, chunks: ChunkRef[] | undefined, batch: number) => void,
+  took: (i: number, size: number, hash: string, chunks: ChunkRef[] | undefined, batch: number) => void,
 ): Promise<void> {
   for (let k = 0; k < group.length; k++) {
     const f = batch.files[k]!;
@@ -355,7 +359,7 @@ async function takeSmallBatch(
       uploadBatch = uploader.addNow(f.hash, bytes) ?? (await uploader.add(f.hash, bytes));
     }
     progress.advance(f.size);
-    done(group[k]!, f.size, f.hash, f.chunks, uploadBatch);
+    took(group[k]!, f.size, f.hash, f.chunks, uploadBatch);
   }
 }
 

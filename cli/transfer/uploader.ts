@@ -21,7 +21,7 @@ import type { ChunkHash } from '../../src/types.js';
 import { TaskPool } from './pool.js';
 
 export interface UploaderOptions {
-  /** Flush a batch at this many bytes (default 8 MiB; also the size of each arena)... */
+  /** Flush a batch once its frames (headers and bytes) fill this many bytes (default 8 MiB; also the size of each arena)... */
   batchBytes?: number;
   /** ...or this many chunks (default 8192). */
   batchChunks?: number;
@@ -76,7 +76,7 @@ export class ChunkUploader {
   private waiters: Array<{ seq: number; resolve: () => void; reject: (err: unknown) => void }> = [];
   private failure: { error: unknown } | undefined;
   private batch: PlacedFrame[] = [];
-  /** Payload bytes in the batch being filled. */
+  /** Frame bytes (headers and chunk bytes) in the batch being filled. */
   private batchBytes = 0;
   /** The arena the current batch is copied into, and the ones whose uploads finished. */
   private arena: Buffer | undefined;
@@ -146,7 +146,7 @@ export class ChunkUploader {
       return placed;
     }
     if (this.gate || !this.fitsArena(bytes.byteLength)) return undefined;
-    if (this.batchBytes + bytes.byteLength >= this.opts.batchBytes || this.batch.length + 1 >= this.opts.batchChunks) return undefined;
+    if (this.batchBytes + frameSize(bytes.byteLength) >= this.opts.batchBytes || this.batch.length + 1 >= this.opts.batchChunks) return undefined;
     this.stats.chunks++;
     return this.place(hash, bytes);
   }
@@ -161,11 +161,12 @@ export class ChunkUploader {
 
   /** Copy a chunk into the batch being filled; nothing is awaited (see `add`). */
   private place(hash: ChunkHash, bytes: Uint8Array): number {
+    const frame = this.copyIn(hash, bytes); // first: it throws on a malformed hash, changing nothing
     const seq = this.batchSeq;
     this.seen.set(hash, seq);
     this.stats.uniqueChunks++;
-    this.batch.push(this.copyIn(hash, bytes));
-    this.batchBytes += bytes.byteLength;
+    this.batch.push(frame);
+    this.batchBytes += frameSize(bytes.byteLength);
     return seq;
   }
 
@@ -214,10 +215,10 @@ export class ChunkUploader {
       }
       buf = this.arena;
       at = this.arenaUsed;
-      this.arenaUsed += frameSize(size);
     }
     writeFrameHeader(buf, at, hash, size);
     buf.set(bytes, at + FRAME_HEADER_BYTES);
+    if (buf === this.arena) this.arenaUsed += frameSize(size);
     return { hash, buf, at, size };
   }
 

@@ -137,6 +137,19 @@ describe('PutLines', () => {
     expect(lines.take().byteLength).toBe(0);
   });
 
+  it('says when it holds a piece of the body, so a group of huge files goes out in bounded pieces', () => {
+    const lines = new PutLines();
+    expect(lines.empty).toBe(true);
+    let n = 0;
+    while (!lines.full) lines.put(path(n), 17, h(n++), chunker);
+    expect(lines.empty).toBe(false);
+    const piece = lines.take();
+    expect(piece.byteLength).toBeGreaterThanOrEqual(256 * 1024);
+    expect(piece.byteLength).toBeLessThan(257 * 1024);
+    expect(lines.empty).toBe(true);
+    expect(piece.toString().split('\n')).toHaveLength(n + 1);
+  });
+
   it('makes many lines, and a line of many chunks, in one take', () => {
     const lines = new PutLines();
     const chunks = Array.from({ length: 5000 }, (_, i): [string, number] => [h(i), 1000 + i]);
@@ -166,6 +179,7 @@ describe('PutLines', () => {
     const body = pieces.join('').split('\n');
     expect(body.slice(1, 4).map((l) => JSON.parse(l))).toEqual([put(0), JSON.parse(encoded.toString()), put(2)]);
     expect(pieces[1]).toBe(encoded.toString());
+    expect(pieces.filter((p) => p.length === 0)).toEqual([]);
   });
 
   it('makes a commit the server takes, through the real client', async () => {

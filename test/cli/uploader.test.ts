@@ -23,7 +23,7 @@ function fakeServer(has: Set<string> = new Set(), failUpload = false) {
     },
     async uploadChunks(_repo: string, parts: Uint8Array | readonly Uint8Array[]) {
       const body = Array.isArray(parts) ? Buffer.concat(parts as Uint8Array[]) : (parts as Uint8Array);
-      if (Array.isArray(parts)) for (const p of parts as Uint8Array[]) if (p.byteLength > FRAME_HEADER_BYTES) arenas.add(p.buffer);
+      if (Array.isArray(parts)) for (const p of parts as Uint8Array[]) arenas.add(p.buffer);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((r) => setTimeout(r, 5));
@@ -132,6 +132,24 @@ describe('ChunkUploader', () => {
     const finishing = up.finish();
     await settled();
     expect(server.held).toHaveLength(2);
+    server.held[1]!.answer();
+    await finishing;
+  });
+
+  it('addNow leaves to add a chunk whose frame does not fit the arena, and places it once add sends the batch', async () => {
+    const server = heldServer();
+    // Room for three 1000-byte frames, but not four, by bytes; no chunk-count limit in play.
+    const up = new ChunkUploader(server.client, 'r', { batchBytes: 4 * frameSize(1000) - 1, inFlight: 1 });
+    const frames = [chunk(1), chunk(2), chunk(3), chunk(4)];
+    for (const f of frames.slice(0, 3)) expect(up.addNow(f.hash, f.bytes)).toBe(1);
+    expect(up.addNow(frames[3]!.hash, frames[3]!.bytes)).toBeUndefined();
+    expect(up.stats).toMatchObject({ chunks: 3, uniqueChunks: 3 });
+    expect(await up.add(frames[3]!.hash, frames[3]!.bytes)).toBe(2);
+    await settled();
+    expect(server.held).toHaveLength(1); // batch 1 went out to make room
+    server.held[0]!.answer();
+    const finishing = up.finish();
+    await settled();
     server.held[1]!.answer();
     await finishing;
   });
@@ -269,7 +287,9 @@ describe('uploadRequests', () => {
   it('sends each run of frames lying back to back as one view, and breaks runs at gaps and buffers', async () => {
     const [a, b, c, d, e] = [chunk(1), chunk(2), chunk(3), chunk(4), chunk(5)];
     const inOne = placed([a!, b!, c!]);
-    const inOther = placed([d!, e!]);
+    // d starts in the other buffer where c ends in the first: the same offset, another run.
+    const inOther = placed([chunk(6), chunk(7), chunk(8), d!, e!]).slice(3);
+    expect(inOther[0]!.at).toBe(inOne[2]!.at + frameSize(1000));
     // b is left out (the server has it): a, then c; then d and e from another buffer.
     const [request, ...more] = uploadRequests([inOne[0]!, inOne[2]!, ...inOther], 1 << 20);
     expect(more).toEqual([]);
