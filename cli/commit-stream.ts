@@ -26,7 +26,8 @@ export async function* commitStreamBody(
       text = '';
       yield item;
       continue;
-    } else if (!Array.isArray(item)) {
+    }
+    if (!Array.isArray(item)) {
       text += `${JSON.stringify(item)}\n`;
       if (text.length < PIECE_CHARS) continue;
     } else {
@@ -60,6 +61,12 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
  */
 export class PutLines {
   private text = '';
+  private readonly chunkerJson: string;
+
+  /** Every change of a put names the same chunker. */
+  constructor(chunker: string) {
+    this.chunkerJson = JSON.stringify(chunker);
+  }
 
   /** Enough lines for one piece of the body: take them. */
   get full(): boolean {
@@ -70,15 +77,8 @@ export class PutLines {
     return this.text.length === 0;
   }
 
-  private chunker = '';
-  private chunkerJson = '""';
-
   /** One change; `chunks` undefined: the file is one chunk, its own hash (or none, when empty). */
-  put(path: string, size: number, hash: string, chunker: string, chunks?: readonly ChunkRef[]): void {
-    if (chunker !== this.chunker) {
-      this.chunker = chunker;
-      this.chunkerJson = JSON.stringify(chunker);
-    }
+  put(path: string, size: number, hash: string, chunks?: readonly ChunkRef[]): void {
     let refs: string;
     if (chunks) {
       refs = '';

@@ -163,17 +163,16 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     if (chunks !== undefined && size > 0 && !(chunks.length === 1 && chunks[0]![0] === hash)) chunkLists.set(i, chunks);
     bytes += size;
   };
-  const done = (i: number, m: Manifest) => record(i, m.size, m.hash, m.chunks);
   const manifestOf = (i: number): Manifest => {
     const hash = hashes[i]!;
     const size = sizes[i]!;
     return { size, hash, chunker, chunks: chunkLists.get(i) ?? (size === 0 ? [] : [[hash, size]]) };
   };
-  const lines = new PutLines();
+  const lines = new PutLines(chunker);
   // Bounded pieces: 1024 files reused from the index may be GBs each, a long chunk list apiece.
   const linesOf = function* (group: readonly number[]): Generator<Buffer> {
     for (const i of group) {
-      lines.put(files.dest(i), sizes[i]!, hashes[i]!, chunker, chunkLists.get(i));
+      lines.put(files.dest(i), sizes[i]!, hashes[i]!, chunkLists.get(i));
       if (lines.full) yield lines.take();
     }
     if (!lines.empty) yield lines.take();
@@ -193,7 +192,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     }
     const known = entry >= 0 ? index!.lookup(entry, files.fp, at, chunker) : undefined;
     if (known) {
-      done(i, known);
+      record(i, known.size, known.hash, known.chunks);
       feed.push(i, 0); // its chunks were uploaded by the put that recorded it
       reused++;
       progress.advance(known.size);
@@ -222,16 +221,13 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
     commit.catch((err: unknown) => feed.abort(err));
   }
   const tasks = new TaskPool(Math.max(2, pool.workers * 2));
-  const read = (i: number, manifest: Manifest, batch: number) => {
-    done(i, manifest);
-    readFiles++;
-    feed.push(i, batch);
-  };
-  const tookSmall = (i: number, size: number, hash: string, chunks: ChunkRef[] | undefined, batch: number) => {
+  /** A file was read: its change goes once upload batch `batch` is answered. */
+  const took = (i: number, size: number, hash: string, chunks: ChunkRef[] | undefined, batch: number) => {
     record(i, size, hash, chunks);
     readFiles++;
     feed.push(i, batch);
   };
+  const read = (i: number, m: Manifest, batch: number) => took(i, m.size, m.hash, m.chunks, batch);
   // Small-file batches are read in parallel but taken one after another, in plan order (tasks
   // start in that order, and the lock serves arrivals in order). Taken as they came, the chunks of
   // concurrent batches interleaved (each add yields), so the server packed them out of path order
@@ -253,7 +249,7 @@ async function putJobs(client: DatactlClient, pool: FilePool, options: PutFilesO
           reading.catch(() => undefined); // awaited below, once this batch's turn comes
           await takes.run('take', async () => {
             const batch = await reading;
-            await takeSmallBatch(batch, group, files, uploader, progress, tookSmall);
+            await takeSmallBatch(batch, group, files, uploader, progress, took);
             pool.recycle(batch.buffer); // its bytes were copied into the uploader
           });
         });

@@ -127,21 +127,23 @@ describe('PutLines', () => {
       ['/lone-\ud800-surrogate', 5, h(9), undefined, chunker],
       ['/odd-chunker', 5, h(10), undefined, 'x"\\y'],
     ];
-    const lines = new PutLines();
+    let made = '';
     let want = '';
     for (const [path, size, hash, chunks, id] of cases) {
-      lines.put(path, size, hash, id, chunks);
+      const lines = new PutLines(id);
+      lines.put(path, size, hash, chunks);
+      made += lines.take().toString('utf8');
+      expect(lines.take().byteLength).toBe(0);
       want += expected(path, size, hash, chunks ?? (size === 0 ? [] : [[hash, size]]), id);
     }
-    expect(lines.take().toString('utf8')).toBe(want);
-    expect(lines.take().byteLength).toBe(0);
+    expect(made).toBe(want);
   });
 
   it('says when it holds a piece of the body, so a group of huge files goes out in bounded pieces', () => {
-    const lines = new PutLines();
+    const lines = new PutLines(chunker);
     expect(lines.empty).toBe(true);
     let n = 0;
-    while (!lines.full) lines.put(path(n), 17, h(n++), chunker);
+    while (!lines.full) lines.put(path(n), 17, h(n++));
     expect(lines.empty).toBe(false);
     const piece = lines.take();
     expect(piece.byteLength).toBeGreaterThanOrEqual(256 * 1024);
@@ -151,14 +153,14 @@ describe('PutLines', () => {
   });
 
   it('makes many lines, and a line of many chunks, in one take', () => {
-    const lines = new PutLines();
+    const lines = new PutLines(chunker);
     const chunks = Array.from({ length: 5000 }, (_, i): [string, number] => [h(i), 1000 + i]);
     let want = '';
     for (let i = 0; i < 1000; i++) {
-      lines.put(path(i), 17, h(i), chunker);
+      lines.put(path(i), 17, h(i));
       want += expected(path(i), 17, h(i), [[h(i), 17]]);
     }
-    lines.put('/many', 1, h(-1), chunker, chunks);
+    lines.put('/many', 1, h(-1), chunks);
     want += expected('/many', 1, h(-1), chunks);
     const out = lines.take();
     expect(out.byteLength).toBeGreaterThan(2 * 64 * 1024);
@@ -166,8 +168,8 @@ describe('PutLines', () => {
   });
 
   it('goes through commitStreamBody as is, after the lines made before it', async () => {
-    const lines = new PutLines();
-    lines.put(path(1), 3, h(1), chunker);
+    const lines = new PutLines(chunker);
+    lines.put(path(1), 3, h(1));
     const encoded = lines.take();
     const pieces: string[] = [];
     async function* groups() {
@@ -183,9 +185,9 @@ describe('PutLines', () => {
   });
 
   it('makes a commit the server takes, through the real client', async () => {
-    const lines = new PutLines();
+    const lines = new PutLines(chunker);
     const ids = [0, 1, 2].map((i) => FILES - 1 - i);
-    for (const i of ids) lines.put(`/lines${path(i)}`, Buffer.byteLength(text(i)), blake3Hex(Buffer.from(text(i))), chunker);
+    for (const i of ids) lines.put(`/lines${path(i)}`, Buffer.byteLength(text(i)), blake3Hex(Buffer.from(text(i))));
     async function* groups() {
       yield lines.take();
     }
