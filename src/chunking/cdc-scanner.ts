@@ -37,6 +37,7 @@ const PAGE = 64 * 1024;
 
 interface Roller {
   roll: (i: number, end: number, mask: number, h0: number) => number;
+  roll2: (i: number, end: number, mask: number, h0: number) => number;
   h: { value: number };
   window: Uint8Array;
 }
@@ -62,11 +63,19 @@ function getRoller(): Roller {
   new Int32Array(memory.buffer, 0, 256).set(GEAR);
   roller = {
     roll: instance.exports['roll'] as Roller['roll'],
+    roll2: instance.exports['roll2'] as Roller['roll2'],
     h: instance.exports['h'] as { value: number },
     window: new Uint8Array(memory.buffer, DATA_AT, WINDOW),
   };
   return roller;
 }
+
+/**
+ * Stretches at least this long are rolled in two lanes (roll2 in gear-roll.wat): the shift/add
+ * chain is the loop's whole latency, so two independent chains nearly double the bytes per cycle.
+ * Shorter ones are not worth the second lane's 32-byte warm-up; roll2 needs at least 64.
+ */
+const TWO_LANES_FROM = 4096;
 
 /** Streaming boundary finder: keeps rolling state across scan() calls. */
 export class CdcScanner {
@@ -163,7 +172,7 @@ export class CdcScanner {
    */
   private roll(i: number, end: number, mask: number): number {
     const r = roller!;
-    const cut = r.roll(i, end, mask, this.h);
+    const cut = end - i >= TWO_LANES_FROM ? r.roll2(i, end, mask, this.h) : r.roll(i, end, mask, this.h);
     if (cut < 0) this.h = r.h.value;
     return cut;
   }

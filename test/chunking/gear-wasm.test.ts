@@ -4,6 +4,7 @@ import { compileGearWat, renderModule } from '../../scripts/gear-wasm/build.mjs'
 import { readFile } from 'node:fs/promises';
 import { CdcScanner, DEFAULT_CHUNKER_PARAMS } from '../../src/chunking/index.js';
 import { GEAR_ROLL_WASM } from '../../src/chunking/gear-roll-wasm.js';
+import { GEAR } from '../../src/chunking/gear.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 
 describe('the WebAssembly gear loop', () => {
@@ -26,5 +27,42 @@ describe('the WebAssembly gear loop', () => {
     expect(pieces(1_000_003)).toEqual(whole);
     expect(pieces(9 * 1024 * 1024)).toEqual(whole);
     expect(pieces(4097)).toEqual(whole);
+  });
+
+  it('answers the same from two lanes (roll2) as from one (roll): the cut, or the hash left when there is none', () => {
+    type Roll = (i: number, end: number, mask: number, h0: number) => number;
+    const wasm = (globalThis as unknown as { WebAssembly: { Instance: new (m: object) => { exports: Record<string, unknown> }; Module: new (b: Uint8Array) => object } }).WebAssembly;
+    const { exports } = new wasm.Instance(new wasm.Module(GEAR_ROLL_WASM));
+    const memory = exports['memory'] as { buffer: ArrayBuffer; grow(pages: number): number };
+    memory.grow(4);
+    new Int32Array(memory.buffer, 0, 256).set(GEAR);
+    const data = new Uint8Array(memory.buffer, 1024, 4 * 65536);
+    data.set(seededBytes(12, data.length));
+    const [roll, roll2, h] = [exports['roll'] as Roll, exports['roll2'] as Roll, exports['h'] as { value: number }];
+    const rolled = (i: number, end: number, h0: number) => {
+      let x = h0;
+      for (let k = i; k < end; k++) x = ((x << 1) + GEAR[data[k]!]!) | 0;
+      return x;
+    };
+    let cuts = 0;
+    let secondLane = 0;
+    // Masks of 2 to 14 high bits cut every few bytes to every few KiB, so cuts land in either
+    // lane, on either byte of a two-byte turn, right at the lanes' seam, or nowhere.
+    for (let t = 0; t < 3000; t++) {
+      const i = 32 + ((t * 7919) % 150_000);
+      const end = i + 64 + ((t * 104_729) % (t % 3 === 0 ? 200 : 40_000));
+      const mask = (-1 << (32 - (2 + (t % 13)))) | 0;
+      const h0 = rolled(i - 32, i, 0);
+      const one = roll(i, end, mask, h0);
+      const hOne = h.value;
+      const two = roll2(i, end, mask, h0);
+      expect([two, two < 0 ? h.value : 0]).toEqual([one, one < 0 ? hOne : 0]);
+      if (one < 0) expect(h.value).toBe(rolled(end - 32, end, 0));
+      cuts += one >= 0 ? 1 : 0;
+      secondLane += one > i + ((end - i) >> 1) ? 1 : 0;
+    }
+    expect(cuts).toBeGreaterThan(1000);
+    expect(secondLane).toBeGreaterThan(100);
+    expect(3000 - cuts).toBeGreaterThan(100);
   });
 });
