@@ -192,7 +192,17 @@ export class PutIndex {
     const count = log.readUInt32LE(o + 32);
     const size = fp[at]!;
     const chunks: Array<[ChunkHash, number]> = count === 0 ? (size === 0 ? [] : [[hash as ChunkHash, size]]) : [];
-    for (let k = 0, c = o + 36; k < count; k++, c += 40) chunks.push([log.toString('hex', c, c + 32) as ChunkHash, log.readDoubleLE(c + 32)]);
+    let total = 0;
+    for (let k = 0, c = o + 36; k < count; k++, c += 40) {
+      const chunkSize = log.readDoubleLE(c + 32);
+      // Damaged bytes in a chunk record (the fingerprint and hash may still look fine) would make
+      // a commit the server refuses at every put until the cache is cleared; reading the file
+      // again costs one read instead.
+      if (!(Number.isSafeInteger(chunkSize) && chunkSize > 0)) return undefined;
+      total += chunkSize;
+      chunks.push([log.toString('hex', c, c + 32) as ChunkHash, chunkSize]);
+    }
+    if (count > 0 && total !== size) return undefined;
     return { size, hash, chunker, chunks };
   }
 

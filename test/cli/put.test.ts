@@ -288,6 +288,30 @@ describe('the put index: unchanged files are neither read nor sent', () => {
     expect((await remoteHashes())['/t/d0/f0.txt']).toBe(blake3Hex('file 0\n'));
   });
 
+  it('reads a file again when the chunk sizes its index entry records are damaged, instead of sending them', async () => {
+    const root = await makeTree(3);
+    const big = join(root, 'big.bin');
+    const bytes = seededBytes(77, 40_000);
+    await writeOld(big, bytes);
+    await put(root);
+    const chunks = [...new FileChunker(smallChunks).push(bytes)];
+    expect(chunks.length).toBeGreaterThan(1);
+    // Overwrite the size after the first chunk's hash with NaN, as a flipped bit in the cache might.
+    const file = join(dir, 'put-index.bin');
+    const index = await readFile(file);
+    const at = index.indexOf(Buffer.from(chunks[0]!.hash, 'hex'));
+    expect(at).toBeGreaterThan(0);
+    index.writeDoubleLE(Number.NaN, at + 32);
+    await writeFile(file, index);
+    // Someone else moves the branch, so the put reuses its recorded manifests instead of skipping.
+    const other = join(dir, 'other.txt');
+    await writeFile(other, 'theirs');
+    await putFiles(client, { repo, path: '/elsewhere.txt', sources: [other], author: 'them', index: false });
+    const second = await put(root);
+    expect(second).toMatchObject({ readFiles: 1, uploadedBytes: 0 });
+    expect((await remoteHashes())['/t/big.bin']).toBe(blake3Hex(bytes));
+  });
+
   it('recovers when the repo was deleted and recreated: the recorded chunks are gone, so it reads everything', async () => {
     const root = await makeTree();
     await put(root);
