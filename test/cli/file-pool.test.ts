@@ -62,6 +62,27 @@ describe('file pool: workers start with the first task that needs them', () => {
     expect(pool.running).toBe(2);
   });
 
+  it('sends a batch buffer given back with the next read, and the worker reads that batch into it', async () => {
+    const solo = new FilePool(1);
+    try {
+      await solo.scan(dir); // starts the worker
+      const [a, b] = [path.join(dir, 'a.bin'), path.join(dir, 'b.txt')];
+      await writeFile(a, Buffer.alloc(50_000, 0x41));
+      await writeFile(b, 'short');
+      const first = await solo.readSmall([{ path: a, size: 50_000 }], DEFAULT_CHUNKER_PARAMS);
+      solo.recycle(first.buffer);
+      expect(first.buffer.byteLength).toBeGreaterThan(0); // kept until a read can carry it
+      const second = await solo.readSmall([{ path: b, size: 5 }], DEFAULT_CHUNKER_PARAMS);
+      expect(first.buffer.byteLength).toBe(0); // transferred with that read
+      const f = second.files[0]!;
+      expect(Buffer.from(second.buffer, f.offset, f.size).toString()).toBe('short');
+      // Past the new file, the first batch's bytes are still there: the same memory, read into again.
+      expect(Buffer.from(second.buffer, f.offset + f.size, 50_000 - f.size).every((x) => x === 0x41)).toBe(true);
+    } finally {
+      await solo.close();
+    }
+  });
+
   it('stops its workers on close, and starts them again for the next task that needs them', async () => {
     await writeFile(path.join(dir, 'x.txt'), 'x');
     await pool.scan(dir);
