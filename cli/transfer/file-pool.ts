@@ -47,7 +47,7 @@ interface Slot {
  */
 const PIPELINE = 4;
 
-/** Batch buffers held for the next read task at most (a worker keeps no more spares than this); more are left to the garbage collector. */
+/** Batch buffers held for the next read tasks (one goes with each) at most; more are left to the garbage collector. */
 const MAX_TO_RECYCLE = 8;
 
 /** Until the workers have started: stat lists up to this many paths run inline (~3 us each)... */
@@ -112,14 +112,18 @@ export class FilePool {
   readSmall(files: SmallFileRequest[], params: ChunkerParams): Promise<ReadBatchResult> {
     if (this.inline(files.reduce((sum, f) => sum + f.size, 0) <= INLINE_BYTES)) return Promise.resolve().then(() => readSmallFiles(files, params));
     const packed = packReadRequest(files);
-    const recycle = this.toRecycle.splice(0);
+    // One buffer given back per read: the read needs one, and whichever worker takes it gets it.
+    // All of them at once piled up on one worker (past its 8 spares, the rest garbage) while the
+    // other, getting reads with none, made new ones: a 100k-file put allocated ~175 1 MiB buffers
+    // for its 391 batches.
+    const recycle = this.toRecycle.splice(0, 1);
     const reading = this.submit({ id: this.nextId++, kind: 'read', files: packed, params, recycle }, undefined, [packed.sizes.buffer as ArrayBuffer, ...recycle]);
     return reading.then((result) => unpackReadResult(result as PackedReadResult));
   }
 
   /**
    * Give back the buffer of a readSmall batch whose bytes were taken: a later batch is read into
-   * it. It goes with the next read task, not in a message of its own (~400 in a 100k-file put): on
+   * it. It goes with a later read task (one per task), not in a message of its own (~400 in a 100k-file put): on
    * 2 busy cores a message that wakes a worker cost the main thread 0.3-0.75 ms in profiles of that
    * put, against 6-8 us on an idle machine.
    */

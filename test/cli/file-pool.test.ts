@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FilePool, INLINE_BYTES } from '../../cli/transfer/file-pool.js';
-import { chunkFile, readSmallFiles, type ChunkBlock } from '../../cli/transfer/file-tasks.js';
+import { chunkFile, readSmallFiles, type ChunkBlock, type ReadBatchResult } from '../../cli/transfer/file-tasks.js';
 import { statFiles } from '../../cli/transfer/scan-tasks.js';
 import { DEFAULT_CHUNKER_PARAMS } from '../../src/chunking/index.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
@@ -81,6 +81,21 @@ describe('file pool: workers start with the first task that needs them', () => {
     } finally {
       await solo.close();
     }
+  });
+
+  it('gives back one buffer per read, so the spares spread over the workers instead of piling up on one', async () => {
+    await pool.scan(dir); // starts both workers
+    const file = path.join(dir, 'f.txt');
+    await writeFile(file, 'x');
+    const batches: ReadBatchResult[] = [];
+    for (let i = 0; i < 3; i++) batches.push(await pool.readSmall([{ path: file, size: 1 }], DEFAULT_CHUNKER_PARAMS));
+    for (const b of batches) pool.recycle(b.buffer);
+    const attached = () => batches.filter((b) => b.buffer.byteLength > 0).length;
+    expect(attached()).toBe(3);
+    await pool.readSmall([{ path: file, size: 1 }], DEFAULT_CHUNKER_PARAMS);
+    expect(attached()).toBe(2);
+    await pool.readSmall([{ path: file, size: 1 }], DEFAULT_CHUNKER_PARAMS);
+    expect(attached()).toBe(1);
   });
 
   it('stops its workers on close, and starts them again for the next task that needs them', async () => {
