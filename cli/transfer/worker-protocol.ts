@@ -13,7 +13,7 @@ export const CHUNK_BLOCKS_AHEAD = 3;
 export type TaskRequest =
   | { id: number; kind: 'stat'; paths: string[] }
   | { id: number; kind: 'scan'; dir: string }
-  /** `recycle`: earlier batches' buffers, to be read into again (sent with a task: one message less each). */
+  /** `recycle`: at most one earlier batch's buffer, to be read into again (sent with a task: one message less each). */
   | { id: number; kind: 'read'; files: PackedReadRequest; params: ChunkerParams; recycle?: ArrayBuffer[] }
   | { id: number; kind: 'chunk'; path: string; params: ChunkerParams }
   | { id: number; kind: 'write'; batch: WriteBatch };

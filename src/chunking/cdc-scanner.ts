@@ -35,13 +35,13 @@ const DATA_AT = 1024;
  * Bytes copied into that memory and rolled per call. Only the bytes a roll may test are copied,
  * in steps, so neither the bytes skipped before minSize (~22% of a file at the default sizes)
  * nor those past a cut are; and a small step stays in cache between the copy and the roll. A
- * 256 MB scan took 134 ms copying 4 MiB windows whole, 116 ms in 64 KiB steps, 113 ms in 16 KiB.
+ * 256 MB scan took 134 ms copying 4 MiB windows whole, 116 ms in 64 KiB steps, 111 ms in 16 KiB.
  */
 const ROLL_STEP = 16 * 1024;
 /**
  * Steps at least this long are rolled in two lanes (roll2 in gear-roll.wat): two independent
  * shift/add chains, measured ~20% more bytes per second than one (2.0 -> 2.4 GB/s). Shorter ones
- * are not worth the second lane's 32-byte warm-up; roll2 needs at least 64.
+ * are not worth the second lane's 32-byte warm-up (roll2 itself hands anything under 64 to roll).
  */
 const TWO_LANES_FROM = 4096;
 

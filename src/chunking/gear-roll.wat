@@ -52,10 +52,12 @@
   ;; bytes up to it, so the second half of [i, end) can start its own hash 32 bytes before its
   ;; first byte, and the two shift/add chains (the loop's whole latency) run in parallel. A cut in
   ;; the first lane wins; one in the second lane counts only if the rest of the first half has none.
-  ;; Callers give it at least 64 bytes (so the second lane's warm-up stays inside [i, end)), all of
-  ;; them tested with a full 32-byte window.
+  ;; The first lane must roll at least 32 bytes before mid (so h0 is shifted out by the seam) and
+  ;; the second lane's warm-up must stay inside [i, end): under 64 bytes, roll answers instead.
   (func (export "roll2") (param $i i32) (param $end i32) (param $mask i32) (param $h0 i32) (result i32)
     (local $ha i32) (local $hb i32) (local $a i32) (local $b i32) (local $mid i32) (local $w i32) (local $cut i32)
+    (if (i32.lt_s (i32.sub (local.get $end) (local.get $i)) (i32.const 64))
+      (then (return (call $roll (local.get $i) (local.get $end) (local.get $mask) (local.get $h0)))))
     (local.set $mid (i32.add (local.get $i) (i32.shr_u (i32.sub (local.get $end) (local.get $i)) (i32.const 1))))
     ;; the second lane's warm-up: the 32 bytes before mid, untested
     (local.set $w (i32.sub (local.get $mid) (i32.const 32)))

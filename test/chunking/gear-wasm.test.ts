@@ -14,7 +14,7 @@ describe('the WebAssembly gear loop', () => {
     expect(await readFile(new URL('../../src/chunking/gear-roll-wasm.ts', import.meta.url), 'utf8')).toBe(renderModule(bytes));
   });
 
-  it('cuts a stream the same whether it arrives whole, in odd pieces, or in pieces larger than its window', () => {
+  it('cuts a stream the same whether it arrives whole, in odd pieces, or in pieces around its 16 KiB roll steps', () => {
     const data = seededBytes(11, 12 * 1024 * 1024 + 12345);
     const whole = new CdcScanner(DEFAULT_CHUNKER_PARAMS).scan(data);
     const pieces = (size: number) => {
@@ -26,7 +26,7 @@ describe('the WebAssembly gear loop', () => {
     expect(whole.length).toBeGreaterThan(6);
     expect(pieces(1_000_003)).toEqual(whole);
     expect(pieces(9 * 1024 * 1024)).toEqual(whole);
-    expect(pieces(4097)).toEqual(whole);
+    for (const size of [4095, 4097, 16_383, 16_385]) expect(pieces(size)).toEqual(whole);
   });
 
   it('answers the same from two lanes (roll2) as from one (roll): the cut, or the hash left when there is none', () => {
@@ -64,5 +64,55 @@ describe('the WebAssembly gear loop', () => {
     expect(cuts).toBeGreaterThan(1000);
     expect(secondLane).toBeGreaterThan(100);
     expect(3000 - cuts).toBeGreaterThan(100);
+
+    // The seams, placed on purpose: for consecutive cut points p0 < p1 of one mask, a range from
+    // just past p0 whose first cut p1 falls on the first half's last byte (even and odd lengths),
+    // on the second half's first byte, on the range's last byte, or on its second-last.
+    const mask = (-1 << (32 - 7)) | 0;
+    const hits: number[] = [];
+    let x = rolled(0, 32, 0);
+    for (let k = 32; k < data.length && hits.length < 400; k++) {
+      x = ((x << 1) + GEAR[data[k]!]!) | 0;
+      if ((x & mask) === 0) hits.push(k);
+    }
+    let placed = 0;
+    for (let n = 1; n < hits.length; n++) {
+      const [p0, p1] = [hits[n - 1]!, hits[n]!];
+      const i = p0 + 1;
+      const k = p1 + 1 - i; // bytes from i through p1
+      const ranges: Array<[number, number]> = [
+        [i, i + 2 * k], // p1 = mid - 1, even length
+        [i, i + 2 * k + 1], // p1 = mid - 1, odd length
+        [i, i + 2 * (k - 1)], // p1 = mid
+        [i, i + 2 * (k - 1) + 1], // p1 = mid, odd length
+        [i, p1 + 1], // p1 = end - 1
+        [i, p1 + 2], // p1 = end - 2
+      ];
+      for (const [from, to] of ranges) {
+        if (to - from < 64 || i < 32) continue;
+        const h0 = rolled(from - 32, from, 0);
+        expect(roll(from, to, mask, h0)).toBe(p1 + 1);
+        expect(roll2(from, to, mask, h0)).toBe(p1 + 1);
+        placed++;
+      }
+    }
+    expect(placed).toBeGreaterThan(300);
+  });
+
+  it('hands a range too short for two lanes to the one-lane roll', () => {
+    type Roll = (i: number, end: number, mask: number, h0: number) => number;
+    const wasm = (globalThis as unknown as { WebAssembly: { Instance: new (m: object) => { exports: Record<string, unknown> }; Module: new (b: Uint8Array) => object } }).WebAssembly;
+    const { exports } = new wasm.Instance(new wasm.Module(GEAR_ROLL_WASM));
+    const memory = exports['memory'] as { buffer: ArrayBuffer };
+    new Int32Array(memory.buffer, 0, 256).set(GEAR);
+    new Uint8Array(memory.buffer, 1024, 4096).set(seededBytes(13, 4096));
+    const [roll, roll2, h] = [exports['roll'] as Roll, exports['roll2'] as Roll, exports['h'] as { value: number }];
+    for (let len = 0; len < 64; len++) {
+      for (const mask of [(-1 << 28) | 0, -1]) {
+        const one = roll(0, len, mask, 12345);
+        const hOne = h.value;
+        expect([roll2(0, len, mask, 12345), h.value]).toEqual([one, hOne]);
+      }
+    }
   });
 });

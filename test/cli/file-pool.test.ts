@@ -83,7 +83,7 @@ describe('file pool: workers start with the first task that needs them', () => {
     }
   });
 
-  it('gives back one buffer per read, so the spares spread over the workers instead of piling up on one', async () => {
+  it('gives back one buffer with each read, keeping the rest for later reads (all at once piled them on one worker)', async () => {
     await pool.scan(dir); // starts both workers
     const file = path.join(dir, 'f.txt');
     await writeFile(file, 'x');

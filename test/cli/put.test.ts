@@ -288,7 +288,10 @@ describe('the put index: unchanged files are neither read nor sent', () => {
     expect((await remoteHashes())['/t/d0/f0.txt']).toBe(blake3Hex('file 0\n'));
   });
 
-  it('reads a file again when the chunk sizes its index entry records are damaged, instead of sending them', async () => {
+  it.each([
+    ['not a number', () => Number.NaN],
+    ['a size that does not add up to the file', (size: number) => size + 1],
+  ])('reads a file again when a chunk size its index entry records is damaged (%s), instead of sending it', async (_, damage) => {
     const root = await makeTree(3);
     const big = join(root, 'big.bin');
     const bytes = seededBytes(77, 40_000);
@@ -296,12 +299,13 @@ describe('the put index: unchanged files are neither read nor sent', () => {
     await put(root);
     const chunks = [...new FileChunker(smallChunks).push(bytes)];
     expect(chunks.length).toBeGreaterThan(1);
-    // Overwrite the size after the first chunk's hash with NaN, as a flipped bit in the cache might.
+    // Overwrite the size after the first chunk's hash, as a flipped bit in the cache might.
     const file = join(dir, 'put-index.bin');
     const index = await readFile(file);
     const at = index.indexOf(Buffer.from(chunks[0]!.hash, 'hex'));
     expect(at).toBeGreaterThan(0);
-    index.writeDoubleLE(Number.NaN, at + 32);
+    expect(index.readDoubleLE(at + 32)).toBe(chunks[0]!.size);
+    index.writeDoubleLE(damage(chunks[0]!.size), at + 32);
     await writeFile(file, index);
     // Someone else moves the branch, so the put reuses its recorded manifests instead of skipping.
     const other = join(dir, 'other.txt');
