@@ -123,9 +123,9 @@ export class FilePool {
 
   /**
    * Give back the buffer of a readSmall batch whose bytes were taken: a later batch is read into
-   * it. It goes with a later read task (one per task), not in a message of its own (~400 in a 100k-file put): on
-   * 2 busy cores a message that wakes a worker cost the main thread 0.3-0.75 ms in profiles of that
-   * put, against 6-8 us on an idle machine.
+   * it. It goes with a later read task (one per task), not in a message of its own (~400 in a
+   * 100k-file put): on 2 busy cores a message that wakes a worker cost the main thread 0.3-0.75 ms
+   * in profiles of that put, against 6-8 us on an idle machine.
    */
   recycle(buffer: ArrayBuffer): void {
     if (this.slots.length === 0) return recycleBlock(buffer);
