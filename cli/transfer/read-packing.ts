@@ -12,7 +12,6 @@ import type { ChunkHash } from '../../src/types.js';
 import type { ReadBatchResult, ReadFileResult, SmallFileRequest } from './file-tasks.js';
 import { HASH_CHARS, hashAt } from './hash-runs.js';
 
-
 export interface PackedReadRequest {
   /** The files' paths joined by NUL, which no path contains. */
   paths: string;

@@ -104,7 +104,6 @@ export class CdcScanner {
   /** Feed the next bytes of the stream; returns cut positions (exclusive end offsets, relative to `data`, ascending) of every chunk that ends inside `data`. */
   scan(data: Uint8Array): number[] {
     const cuts: number[] = [];
-    getRoller();
     const n = data.length;
     let at = 0;
     while (at < n) {
@@ -170,7 +169,7 @@ export class CdcScanner {
    * has all mask bits clear, or -1 (with this.h saved) if none.
    */
   private roll(data: Uint8Array, i: number, end: number, mask: number): number {
-    const r = roller!;
+    const r = getRoller();
     for (let from = i; from < end; from += ROLL_STEP) {
       const n = Math.min(ROLL_STEP, end - from);
       r.step.set(data.subarray(from, from + n));

@@ -7,6 +7,21 @@ import { GEAR_ROLL_WASM } from '../../src/chunking/gear-roll-wasm.js';
 import { GEAR } from '../../src/chunking/gear.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 
+type Roll = (i: number, end: number, mask: number, h0: number) => number;
+
+/** A fresh instance of the module, its gear table in place and `bytes` seeded bytes to roll (at index 0). */
+function gearModule(seed: number, bytes: number): { roll: Roll; roll2: Roll; h: { value: number }; data: Uint8Array } {
+  const wasm = (globalThis as unknown as { WebAssembly: { Instance: new (m: object) => { exports: Record<string, unknown> }; Module: new (b: Uint8Array) => object } }).WebAssembly;
+  const { exports } = new wasm.Instance(new wasm.Module(GEAR_ROLL_WASM));
+  const memory = exports['memory'] as { buffer: ArrayBuffer; grow(pages: number): number };
+  const pages = Math.ceil((1024 + bytes) / 65536) - memory.buffer.byteLength / 65536;
+  if (pages > 0) memory.grow(pages);
+  new Int32Array(memory.buffer, 0, 256).set(GEAR);
+  const data = new Uint8Array(memory.buffer, 1024, bytes);
+  data.set(seededBytes(seed, bytes));
+  return { roll: exports['roll'] as Roll, roll2: exports['roll2'] as Roll, h: exports['h'] as { value: number }, data };
+}
+
 describe('the WebAssembly gear loop', () => {
   it('is exactly what gear-roll.wat compiles to (regenerate with node scripts/gear-wasm/build.mjs)', async () => {
     const bytes = (await compileGearWat()) as Buffer;
@@ -30,15 +45,7 @@ describe('the WebAssembly gear loop', () => {
   });
 
   it('answers the same from two lanes (roll2) as from one (roll): the cut, or the hash left when there is none', () => {
-    type Roll = (i: number, end: number, mask: number, h0: number) => number;
-    const wasm = (globalThis as unknown as { WebAssembly: { Instance: new (m: object) => { exports: Record<string, unknown> }; Module: new (b: Uint8Array) => object } }).WebAssembly;
-    const { exports } = new wasm.Instance(new wasm.Module(GEAR_ROLL_WASM));
-    const memory = exports['memory'] as { buffer: ArrayBuffer; grow(pages: number): number };
-    memory.grow(4);
-    new Int32Array(memory.buffer, 0, 256).set(GEAR);
-    const data = new Uint8Array(memory.buffer, 1024, 4 * 65536);
-    data.set(seededBytes(12, data.length));
-    const [roll, roll2, h] = [exports['roll'] as Roll, exports['roll2'] as Roll, exports['h'] as { value: number }];
+    const { roll, roll2, h, data } = gearModule(12, 4 * 65536);
     const rolled = (i: number, end: number, h0: number) => {
       let x = h0;
       for (let k = i; k < end; k++) x = ((x << 1) + GEAR[data[k]!]!) | 0;
@@ -100,13 +107,7 @@ describe('the WebAssembly gear loop', () => {
   });
 
   it('hands a range too short for two lanes to the one-lane roll', () => {
-    type Roll = (i: number, end: number, mask: number, h0: number) => number;
-    const wasm = (globalThis as unknown as { WebAssembly: { Instance: new (m: object) => { exports: Record<string, unknown> }; Module: new (b: Uint8Array) => object } }).WebAssembly;
-    const { exports } = new wasm.Instance(new wasm.Module(GEAR_ROLL_WASM));
-    const memory = exports['memory'] as { buffer: ArrayBuffer };
-    new Int32Array(memory.buffer, 0, 256).set(GEAR);
-    new Uint8Array(memory.buffer, 1024, 4096).set(seededBytes(13, 4096));
-    const [roll, roll2, h] = [exports['roll'] as Roll, exports['roll2'] as Roll, exports['h'] as { value: number }];
+    const { roll, roll2, h } = gearModule(13, 4096);
     for (let len = 0; len < 64; len++) {
       for (const mask of [(-1 << 28) | 0, -1]) {
         const one = roll(0, len, mask, 12345);
