@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { fail } from '../../src/errors.js';
 import { checkChunks } from '../../src/ops/chunk-check.js';
-import { missingChunks, readChunks, uploadChunks } from '../../src/ops/chunks.js';
+import { missingChunks, readChunkRuns, uploadChunks } from '../../src/ops/chunks.js';
 import type { EngineContext } from '../../src/ops/context.js';
 import type { ChunkHash } from '../../src/types.js';
 import { BufferPool } from '../../src/util/buffer-pool.js';
@@ -30,10 +30,10 @@ export function chunkRoutes(app: FastifyInstance, ctx: EngineContext): void {
     const hashes = hashList(req.body);
     // Every frame names its chunk and clients must check it (docs/http-api.md), so the server does
     // not hash twice what the client hashes anyway.
-    const chunks = await readChunks(ctx, repoParam(req.params), hashes, { verify: false, recycle: true });
+    const runs = await readChunkRuns(ctx, repoParam(req.params), hashes, { verify: false, recycle: true });
     // A chunk copied into a coalesced piece is released at once; one sent as a piece of its own
     // (and every coalesced piece) once the socket has written it.
-    const pieces = frameStream(named(hashes, chunks), { pool: framePieces, copied: (bytes) => ctx.reader.release(bytes) });
+    const pieces = frameStream(named(hashes, runs), { pool: framePieces, copied: (bytes) => ctx.reader.release(bytes) });
     void reply.header('Content-Type', 'application/octet-stream');
     await sendPieces(reply, pieces, (piece) => {
       ctx.reader.release(piece);
@@ -57,7 +57,8 @@ export function chunkRoutes(app: FastifyInstance, ctx: EngineContext): void {
   });
 }
 
-async function* named(hashes: readonly ChunkHash[], chunks: AsyncIterable<Buffer>): AsyncGenerator<Frame> {
+/** Each run's chunks as frames, a run at a time: a step per chunk, here and in each layer below, was ~0.13 s of server CPU in a 100k-file get. */
+async function* named(hashes: readonly ChunkHash[], runs: AsyncIterable<Buffer[]>): AsyncGenerator<Frame[]> {
   let i = 0;
-  for await (const bytes of chunks) yield { hash: hashes[i++]!, bytes };
+  for await (const run of runs) yield run.map((bytes) => ({ hash: hashes[i++]!, bytes }));
 }

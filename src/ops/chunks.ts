@@ -81,10 +81,26 @@ export async function readChunks(
   hashes: readonly ChunkHash[],
   options: ReadOptions = {},
 ): Promise<AsyncIterable<Buffer>> {
+  await requireReadable(ctx, repo, hashes);
+  return ctx.reader.read(hashes, options);
+}
+
+/** readChunks' chunks a run at a time (ChunkReader.readRuns), for a sender of many small chunks. */
+export async function readChunkRuns(
+  ctx: EngineContext,
+  repo: RepoName,
+  hashes: readonly ChunkHash[],
+  options: ReadOptions = {},
+): Promise<AsyncIterable<Buffer[]>> {
+  await requireReadable(ctx, repo, hashes);
+  return ctx.reader.readRuns(hashes, options);
+}
+
+/** The repo exists, its answered uploads are in the store, and it holds every chunk asked for. */
+async function requireReadable(ctx: EngineContext, repo: RepoName, hashes: readonly ChunkHash[]): Promise<void> {
   await requireRepo(ctx.meta, repo);
   await ctx.pending.settled(repo);
   if (hashes.length > MAX_READ_QUERY) throw fail('E_PAYLOAD_TOO_LARGE', `at most ${MAX_READ_QUERY} hashes per read`);
   const missing = await absent(ctx, repo, hashes, false);
   if (missing.length > 0) throw fail('E_CHUNK_NOT_FOUND', `chunk ${missing[0]} is not in repo "${repo}"`, { missing: missing.slice(0, 100) });
-  return ctx.reader.read(hashes, options);
 }

@@ -51,6 +51,16 @@ describe('decodeFrameParts', () => {
     });
   }
 
+  // Sockets deliver Node Buffers (headers are read in place), tests above plain Uint8Arrays.
+  for (const sizes of [[65536], [36], [35, 37], [7, 13, 65536]]) {
+    it(`decodes the same from Node Buffers (reads of ${sizes.join(', ')})`, async () => {
+      const pieces = cut(encoded, sizes).map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+      const frames = await collect(decodeFrameParts(from(pieces)));
+      expect(frames.map((f) => f.hash)).toEqual(payloads.map((p) => blake3Hex(p)));
+      frames.forEach((f, i) => expect(Buffer.concat(f.parts).equals(payloads[i]!)).toBe(true));
+    });
+  }
+
   it('never copies a payload: every part is a view of a buffer the stream delivered', async () => {
     const pieces = cut(encoded, [65536, 1000]);
     const delivered = new Set(pieces.map((p) => p.buffer));
