@@ -10,7 +10,7 @@ import { fail } from '../errors.js';
 import { keys } from '../meta/keys.js';
 import { putManifestOp } from '../meta/records.js';
 import { objectId } from '../objects/canonical.js';
-import { encodeImpliedManifest, encodeManifest, type Manifest } from '../objects/manifest.js';
+import { encodeManifest, impliedManifestId, type Manifest } from '../objects/manifest.js';
 import { presentFor } from '../packs/chunk-location.js';
 import type { BranchName, ChunkHash, RepoName, RepoPath } from '../types.js';
 import { inGroups } from '../util/groups.js';
@@ -41,10 +41,11 @@ export interface StagedChanges {
 
 interface StagedPut extends GatedPut {
   path: RepoPath;
-  /** The manifest's encoding, hashed into its id and, when `stored`, stored as is. */
-  body: string;
-  /** False for an implied manifest (isImpliedManifest): readers rebuild it from the tree entry. */
-  stored: boolean;
+  /**
+   * The manifest's encoding, hashed into its id and stored as is; undefined for an implied
+   * manifest (isImpliedManifest), which is not stored: readers rebuild it from the tree entry.
+   */
+  body: string | undefined;
 }
 
 /** Records go to `records`: written as its batches fill, the rest with the commit. */
@@ -73,7 +74,7 @@ export async function stageChanges(
     await missing.check(ctx, repo, puts);
     // A commit with missing chunks fails; reading on only completes the list of what is missing.
     if (missing.any()) continue;
-    for (const put of puts) if (put.stored) await records.add(putManifestOp(put.manifestId, put.body));
+    for (const put of puts) if (put.body !== undefined) await records.add(putManifestOp(put.manifestId, put.body));
     for (const op of await gate.check(puts)) await records.add(op);
   }
   missing.throwIfAny(repo);
@@ -81,9 +82,10 @@ export async function stageChanges(
 }
 
 function stagePut(change: Extract<Change, { op: 'put' }>): StagedPut {
-  const implied = encodeImpliedManifest(change.manifest); // validated, so its hashes are hex
-  const body = implied ?? encodeManifest(change.manifest);
-  return { path: change.path, manifest: change.manifest, manifestId: objectId('manifest', body), body, stored: implied === undefined };
+  const implied = impliedManifestId(change.manifest); // validated, so its hashes are hex
+  if (implied !== undefined) return { path: change.path, manifest: change.manifest, manifestId: implied, body: undefined };
+  const body = encodeManifest(change.manifest);
+  return { path: change.path, manifest: change.manifest, manifestId: objectId('manifest', body), body };
 }
 
 function editOf(put: StagedPut): TreeEdit {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson, objectId } from '../../src/objects/canonical.js';
 import { chunkerId, DEFAULT_CHUNKER_PARAMS } from '../../src/chunking/index.js';
 import { EMPTY_HASH } from '../../src/hash/blake3.js';
-import { encodeImpliedManifest, encodeManifest, IMPLIED_CHUNKERS, impliedManifest, isImpliedManifest, manifestId, parseManifest, type Manifest } from '../../src/objects/manifest.js';
+import { encodeManifest, IMPLIED_CHUNKERS, impliedManifest, impliedManifestId, isImpliedManifest, manifestId, parseManifest, type Manifest } from '../../src/objects/manifest.js';
 import type { ChunkHash } from '../../src/types.js';
 
 const h = (c: string) => c.repeat(64) as ChunkHash;
@@ -38,12 +38,13 @@ describe('implied manifests', () => {
     expect(IMPLIED_CHUNKERS).toContain(chunker);
   });
 
-  it('have the canonical encoding in their fast form too, and only they get one', () => {
-    const sizes = [1, 9, 4096, 4_194_304];
+  it('have the id of their canonical encoding in their fast form too, and only they get one', () => {
+    const sizes = [1, 9, 10, 4096, 4_194_304, 64 * 1024 * 1024];
     for (const m of [empty, ...sizes.map((size) => ({ ...one, size, chunks: [[one.hash, size]] }) as Manifest)]) {
-      expect(encodeImpliedManifest(m)).toBe(canonicalJson(m));
+      expect(impliedManifestId(m)).toBe(objectId('manifest', canonicalJson(m)));
     }
-    expect(encodeImpliedManifest({ ...one, chunker: 'fastcdc-v1:64:256:1024' })).toBeUndefined();
+    expect(impliedManifestId({ ...one, chunker: 'fastcdc-v1:64:256:1024' })).toBeUndefined();
+    expect(impliedManifestId({ ...one, chunks: [[h('c'), 3]] })).toBeUndefined();
   });
 
   it('are the empty and one-chunk manifests of an implied chunker, and no others', () => {
