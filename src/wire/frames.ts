@@ -53,10 +53,10 @@ export interface FrameStreamOptions {
 }
 
 /**
- * Frames (one at a time or in arrays) as a byte stream written in few, large pieces: small frames are copied together into
- * buffers of `coalesceBytes` (a 100k-small-file download otherwise made two socket writes per
- * chunk, ~1.2 s of a server's CPU), a payload of more than a quarter of that goes out as its own
- * piece after its header, uncopied.
+ * Frames, one at a time or in arrays, as a byte stream written in few, large pieces: small frames
+ * are copied together into buffers of `coalesceBytes` (a 100k-small-file download otherwise made
+ * two socket writes per chunk, ~1.2 s of a server's CPU), a payload of more than a quarter of that
+ * goes out as its own piece after its header, uncopied.
  */
 export async function* frameStream(
   frames: AsyncIterable<Frame | readonly Frame[]> | Iterable<Frame | readonly Frame[]>,

@@ -39,6 +39,14 @@ describe('ChunkReader', () => {
     expect(out.map((c) => blake3Hex(c))).toEqual(order);
   });
 
+  it('hands chunks out a run at a time: neighbours in one pack together, a jump starting a new run', async () => {
+    const order = [...hashes.slice(0, 5), hashes[20]!, hashes[0]!];
+    const runs: Buffer[][] = [];
+    for await (const run of new ChunkReader(meta, store).readRuns(order)) runs.push(run);
+    expect(runs.map((r) => r.length)).toEqual([5, 1, 1]);
+    expect(runs.flat().map((c) => blake3Hex(c))).toEqual(order);
+  });
+
   it('reports a chunk whose stored bytes were altered as corruption, never as data', async () => {
     const loc = (await meta.get(keys.chunk(hashes[5]!)))!.split(' ');
     const key = packKey(loc[0]!);
