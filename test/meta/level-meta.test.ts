@@ -1,7 +1,8 @@
 import { appendFileSync, rmSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Level } from 'level';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LevelMetaStore } from '../../src/meta/level-meta.js';
 import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js';
@@ -126,6 +127,45 @@ describe.skipIf(!tmpfs)('LevelDB metadata store after a failed write (a full dis
       expect(after.map((v) => v?.slice(0, 3).replace(/\.+$/, ''))).toEqual(Array.from({ length: 20 }, (_, i) => `v${i}`));
     } finally {
       await meta.close();
+    }
+  });
+});
+
+describe('LevelDB metadata store: tables on disk', () => {
+  const value = (i: number) => `v${i}`.padEnd(4096, '.'); // snappy shrinks this ~50x
+  const records = (tag: string) =>
+    Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: `t:${tag}:${String(i).padStart(4, '0')}`, value: value(i) }));
+  const tableBytes = async (dir: string) => {
+    let total = 0;
+    for (const f of await tables(dir)) total += (await stat(join(dir, f))).size;
+    return total;
+  };
+
+  it('are written uncompressed, and a store whose tables were written compressed still reads', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'datactl-level-tables-'));
+    const at = join(dir, 'meta');
+    try {
+      // A store as datactl wrote it before: LevelDB's default, snappy.
+      const before = new Level<string, string>(at, { compression: true });
+      await before.batch(records('old'));
+      await (before as unknown as { compactRange(a: string, b: string): Promise<void> }).compactRange('t:', 't:\xff');
+      await before.close();
+      const compressed = await tableBytes(at);
+      expect(compressed).toBeGreaterThan(0);
+      expect(compressed).toBeLessThan((1000 * 4096) / 4);
+
+      const meta = await LevelMetaStore.open(at);
+      try {
+        expect(await meta.get('t:old:0999')).toBe(value(999));
+        await meta.batch(records('new'), { sync: false });
+        expect(await meta.releaseMemory()).toBe(true);
+        expect((await tableBytes(at)) - compressed).toBeGreaterThan(1000 * 4096);
+        expect(await meta.getMany(['t:old:0000', 't:new:0999'])).toEqual([value(0), value(999)]);
+      } finally {
+        await meta.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
