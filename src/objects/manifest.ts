@@ -59,8 +59,9 @@ export function isImpliedManifest(m: Manifest): boolean {
 }
 
 /**
- * The id of an implied manifest (isImpliedManifest), undefined for any other: see impliedId. A
- * 100k-file commit computes 100k.
+ * The id of an implied manifest (isImpliedManifest), undefined for any other: see impliedId. For a
+ * validated manifest only (parseManifest, or the chunker's own): its hash must be hex. A 100k-file
+ * commit computes 100k.
  */
 export function impliedManifestId(m: Manifest): string | undefined {
   return isImpliedManifest(m) ? impliedId(m.hash, m.size, m.chunker) : undefined;
@@ -88,8 +89,8 @@ const EMPTY_FIXED_CHARS = '{"chunker":"","chunks":[],"hash":"","size":0}'.length
 /**
  * objectId('manifest', canonical encoding) of the implied manifest of `hash`, `size` and
  * `chunker`, hashed from one template whose byte length is counted rather than measured: every
- * character is ASCII for a hex hash and a listed chunker id (any other hash only yields an id no
- * entry names). Building the encoding, then the prefixed string, took ~1.0 us and left ~1.1 KB of
+ * character is ASCII for a hex hash and a listed chunker id (read from a tree, any other hash only
+ * yields an id no entry names). Building the encoding, then the prefixed string, took ~1.0 us and left ~1.1 KB of
  * garbage per file; this ~0.85 us, and a 100k-file commit or listing computes 100k. A test holds
  * it equal to objectId of canonicalJson.
  */

@@ -164,7 +164,8 @@ class ByteQueue {
 
   /**
    * The next `n` bytes as a buffer and the offset they start at: where they lie in one buffer, that
-   * buffer itself (no view), else a copy of them. A frame header is read so, once per frame.
+   * buffer itself (a Node Buffer, as sockets deliver, is not even wrapped), else a copy of them. A
+   * frame header is read so, once per frame.
    */
   takeContiguous(n: number): [Buffer, number] {
     const first = this.parts[this.first]!;
@@ -285,10 +286,10 @@ export async function* decodeFrameParts(
   }
 }
 
-/** The frame header at `at` in `buf`. */
-function readHeader(buf: Buffer, at: number, maxFrameBytes: number): { hash: ChunkHash; length: number } {
-  const hash = buf.toString('hex', at, at + FRAME_HASH_BYTES) as ChunkHash;
-  const length = buf.readUInt32BE(at + FRAME_HASH_BYTES);
+/** The frame header at `offset` in `source`. */
+function readHeader(source: Buffer, offset: number, maxFrameBytes: number): { hash: ChunkHash; length: number } {
+  const hash = source.toString('hex', offset, offset + FRAME_HASH_BYTES) as ChunkHash;
+  const length = source.readUInt32BE(offset + FRAME_HASH_BYTES);
   if (length > maxFrameBytes) {
     throw fail('E_PAYLOAD_TOO_LARGE', `chunk frame of ${length} bytes exceeds the ${maxFrameBytes}-byte limit`, {
       hash,

@@ -95,6 +95,20 @@ describe('chunk frames', () => {
     expect(pieces.length).toBe(11);
   });
 
+  it('stream frames given in arrays (a chunk reader\'s runs) as the same bytes as given one by one', async () => {
+    const big = frameOf(seededBytes(9, 300_000));
+    const items: Array<Frame | Frame[]> = [frames.slice(0, 3), frames[3]!, [big, ...frames], [], frames[4]!, [...frames]];
+    const many = items.flat();
+    const copied: Uint8Array[] = [];
+    const pieces: Uint8Array[] = [];
+    for await (const piece of frameStream(items, { coalesceBytes: 32768, copied: (bytes) => copied.push(bytes) })) pieces.push(piece);
+    expect(Buffer.concat(pieces).equals(encodeFrames(many))).toBe(true);
+    expect(copied).toEqual(many.filter((f) => f.bytes.byteLength <= 32768 / 4).map((f) => f.bytes));
+    const one: Uint8Array[] = [];
+    for await (const piece of frameStream(many, { coalesceBytes: 32768 })) one.push(piece);
+    expect(pieces.map((p) => p.byteLength)).toEqual(one.map((p) => p.byteLength));
+  });
+
   it('stream through pooled buffers: each coalesced piece lent once, each copied payload reported', async () => {
     const many = [...frames, frameOf(seededBytes(9, 300_000)), ...frames];
     const pool = new BufferPool(32768, 4);

@@ -132,7 +132,7 @@ describe.skipIf(!tmpfs)('LevelDB metadata store after a failed write (a full dis
 });
 
 describe('LevelDB metadata store: tables on disk', () => {
-  const value = (i: number) => `v${i}`.padEnd(4096, '.'); // snappy shrinks this ~50x
+  const value = (i: number) => `v${i}`.padEnd(4096, '.'); // snappy shrinks this ~16x
   const records = (tag: string) =>
     Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: `t:${tag}:${String(i).padStart(4, '0')}`, value: value(i) }));
   const tableBytes = async (dir: string) => {

@@ -40,8 +40,11 @@ describe('implied manifests', () => {
 
   it('have the id of their canonical encoding in their fast form too, and only they get one', () => {
     const sizes = [1, 9, 10, 4096, 4_194_304, 64 * 1024 * 1024];
-    for (const m of [empty, ...sizes.map((size) => ({ ...one, size, chunks: [[one.hash, size]] }) as Manifest)]) {
-      expect(impliedManifestId(m)).toBe(objectId('manifest', canonicalJson(m)));
+    for (const id of IMPLIED_CHUNKERS) {
+      const base = { ...one, chunker: id };
+      for (const m of [{ ...empty, chunker: id }, ...sizes.map((size) => ({ ...base, size, chunks: [[base.hash, size]] }) as Manifest)]) {
+        expect(impliedManifestId(m)).toBe(objectId('manifest', canonicalJson(m)));
+      }
     }
     expect(impliedManifestId({ ...one, chunker: 'fastcdc-v1:64:256:1024' })).toBeUndefined();
     expect(impliedManifestId({ ...one, chunks: [[h('c'), 3]] })).toBeUndefined();
