@@ -89,10 +89,10 @@ const EMPTY_FIXED_CHARS = '{"chunker":"","chunks":[],"hash":"","size":0}'.length
 /**
  * objectId('manifest', canonical encoding) of the implied manifest of `hash`, `size` and
  * `chunker`, hashed from one template whose byte length is counted rather than measured: every
- * character is ASCII for a hex hash and a listed chunker id (read from a tree, any other hash only
- * yields an id no entry names). Building the encoding, then the prefixed string, took ~1.0 us and left ~1.1 KB of
- * garbage per file; this ~0.85 us, and a 100k-file commit or listing computes 100k. A test holds
- * it equal to objectId of canonicalJson.
+ * character is ASCII for a hex hash and a listed chunker id (read from a tree, any other hash
+ * only yields an id no entry names). Building the encoding, then the prefixed string, took ~1.0 us
+ * and left ~1.1 KB of garbage per file; this ~0.85 us, and a 100k-file commit or listing computes
+ * 100k. A test holds it equal to objectId of canonicalJson.
  */
 function impliedId(hash: string, size: number, chunker: string): string {
   if (size === 0) {
