@@ -20,7 +20,7 @@ import { initClockTicks, rusageMethod, spread } from './measure.js';
 import { peers } from './peers.js';
 import { summarizeProfileDir } from './profile.js';
 import { aggregate, ratios, writeJson, type Results, type ToolStatus } from './report.js';
-import { runAll } from './runner.js';
+import { runAll, type ScenarioProbe } from './runner.js';
 import { checkTargets } from './targets.js';
 import type { Tool } from './tool.js';
 import { cacheKey, prepareScenarios, SCENARIO_OF, sizesFor, WORKLOAD_IDS, type ScenarioId, type WorkloadId } from './workloads.js';
@@ -139,13 +139,13 @@ async function measureRun(opts: Options, bin: string, scenarioIds: ScenarioId[],
   const env = await environment(root, opts.work, await rusageMethod());
   const scenarios = await prepareScenarios(dataDir, opts.seed, sizes, scenarioIds, log);
   const started = Date.now();
-  const { samples, errors } = await runAll({ scenarios, tools: available, runs: opts.runs, selected: opts.only, tmpDir: join(opts.work, 'tmp'), log });
+  const { samples, errors, probes } = await runAll({ scenarios, tools: available, runs: opts.runs, selected: opts.only, tmpDir: join(opts.work, 'tmp'), log });
   const load = spread(samples.map((s) => s.load1));
   const steal = spread(samples.map((s) => s.stealPct));
   const workloads = scenarios.flatMap((s) => s.versions).filter((w) => opts.only.has(w.id));
   const results: Results = {
     generatedAt: new Date().toISOString(),
-    environment: { ...env, loadDuringRun: load ? `1-min load ${load.min.toFixed(2)}–${load.max.toFixed(2)}, median ${load.median.toFixed(2)}` : 'n/a', stealDuringRun: steal ? `CPU stolen by the hypervisor per step ${steal.min.toFixed(0)}–${steal.max.toFixed(0)}%, median ${steal.median.toFixed(0)}%` : 'not reported by this kernel', loadAtEnd: loadavg().map((n) => n.toFixed(2)).join(' '), durationMinutes: Math.round((Date.now() - started) / 60000) },
+    environment: { ...env, loadDuringRun: load ? `1-min load ${load.min.toFixed(2)}–${load.max.toFixed(2)}, median ${load.median.toFixed(2)}` : 'n/a', stealDuringRun: steal ? `CPU stolen by the hypervisor per step ${steal.min.toFixed(0)}–${steal.max.toFixed(0)}%, median ${steal.median.toFixed(0)}%` : 'not reported by this kernel', loadAtEnd: loadavg().map((n) => n.toFixed(2)).join(' '), durationMinutes: Math.round((Date.now() - started) / 60000), ...(probes.length > 0 ? { fileCreation: describeProbes(probes) } : {}) },
     parameters: { seed: opts.seed, quick: opts.quick, size: opts.size, runs: opts.runs, workloads: [...opts.only].join(','), sizes, dataDir },
     tools: statuses,
     workloads,
@@ -159,6 +159,12 @@ async function measureRun(opts: Options, bin: string, scenarioIds: ScenarioId[],
   if (errors.length) process.exitCode = 1;
   log('removing the outputs kept until now (minutes for millions of small files)');
   await removeTree(join(opts.work, 'tmp'));
+}
+
+/** One line on the file-creation probes: speed before each small-file scenario, and any wait for it. */
+function describeProbes(probes: readonly ScenarioProbe[]): string {
+  const each = probes.map((p) => `run ${p.run} ${p.scenario}: ${p.firstUs.toFixed(0)} us/file${p.waitedMs > 0 ? `, ${p.lastUs.toFixed(0)} after waiting ${(p.waitedMs / 1000).toFixed(0)} s${p.slow ? ' (still slow)' : ''}` : ''}`);
+  return `empty files created before each small-file scenario (bench/create-probe.ts): ${each.join('; ')}`;
 }
 
 /** Figures, ratios and targets from the samples, then results.json, RESULTS.md and a summary. */

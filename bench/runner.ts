@@ -32,6 +32,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { removeTree, track } from './cleanup.js';
+import { waitForFastCreates, type CreateProbe } from './create-probe.js';
 import { diskUsage, stolenCpuMs } from './measure.js';
 import type { Session, StepSample, Target, Tool } from './tool.js';
 import type { Scenario, WorkloadId, WorkloadInfo } from './workloads.js';
@@ -60,6 +61,12 @@ export interface Sample {
   load1: number;
   /** Share of the machine's CPU time the hypervisor gave to other guests during the step, in %; null where unknown. */
   stealPct: number | null;
+}
+
+/** The file-creation probe run before a scenario of many small files (create-probe.ts). */
+export interface ScenarioProbe extends CreateProbe {
+  run: number;
+  scenario: string;
 }
 
 export interface RunError {
@@ -220,14 +227,16 @@ async function warmUp(paths: readonly string[]): Promise<void> {
   }
 }
 
-export async function runAll(plan: Plan): Promise<{ samples: Sample[]; errors: RunError[] }> {
+export async function runAll(plan: Plan): Promise<{ samples: Sample[]; errors: RunError[]; probes: ScenarioProbe[] }> {
   await mkdir(plan.tmpDir, { recursive: true });
   const samples: Sample[] = [];
   const errors: RunError[] = [];
+  const probes: ScenarioProbe[] = [];
   const trashOf = { file: new Trash(join(plan.tmpDir, 'trash-files')), tree: new Trash(join(plan.tmpDir, 'trash-trees')) };
   for (let run = 1; run <= plan.runs; run++) {
     for (const scenario of plan.scenarios) {
       const trash = trashOf[scenario.kind];
+      if (scenario.kind === 'tree') probes.push({ run, scenario: scenario.id, ...(await waitForFastCreates(plan.tmpDir, plan.log)) });
       for (const tool of rotate(plan.tools, run - 1)) {
         const started = Date.now();
         plan.log(`run ${run}/${plan.runs}  ${scenario.id.padEnd(7)}  ${tool.name.padEnd(8)} ...`);
@@ -246,7 +255,7 @@ export async function runAll(plan: Plan): Promise<{ samples: Sample[]; errors: R
     }
   }
   // The tree trash stays in tmpDir: the caller removes it once the results are written.
-  return { samples, errors };
+  return { samples, errors, probes };
 }
 
 /** `items` starting at index `by` (modulo its length), wrapping around. */
