@@ -43,17 +43,18 @@ export interface CreateProbe {
 }
 
 export async function waitForFastCreates(dir: string, log: (message: string) => void): Promise<CreateProbe> {
-  const started = Date.now();
   const firstUs = createUs(dir);
+  if (firstUs <= SLOW_US) return { firstUs, lastUs: firstUs, waitedMs: 0, slow: false };
+  log(`creating files takes ${firstUs.toFixed(0)} us each (~8 on a quiet disk here): waiting for inodes freed recently to age (see bench/create-probe.ts)`);
+  const started = Date.now();
   let lastUs = firstUs;
   while (lastUs > SLOW_US && Date.now() - started < MAX_WAIT_MS) {
-    if (lastUs === firstUs) log(`creating files takes ${lastUs.toFixed(0)} us each (~8 on a quiet disk here): waiting for inodes freed recently to age (see bench/create-probe.ts)`);
     await execFileP('sync').catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
     lastUs = createUs(dir);
   }
   const waitedMs = Date.now() - started;
-  if (firstUs > SLOW_US) log(`creating files takes ${lastUs.toFixed(0)} us each after waiting ${(waitedMs / 1000).toFixed(0)} s${lastUs > SLOW_US ? ': measuring anyway' : ''}`);
+  log(`creating files takes ${lastUs.toFixed(0)} us each after waiting ${(waitedMs / 1000).toFixed(0)} s${lastUs > SLOW_US ? ': measuring anyway' : ''}`);
   return { firstUs, lastUs, waitedMs, slow: lastUs > SLOW_US };
 }
 
