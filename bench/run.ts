@@ -163,7 +163,10 @@ async function measureRun(opts: Options, bin: string, scenarioIds: ScenarioId[],
 
 /** One line on the file-creation probes: speed before each small-file scenario, and any wait for it. */
 function describeProbes(probes: readonly ScenarioProbe[]): string {
-  const each = probes.map((p) => `run ${p.run} ${p.scenario}: ${p.firstUs.toFixed(0)} us/file${p.waitedMs > 0 ? `, ${p.lastUs.toFixed(0)} after waiting ${(p.waitedMs / 1000).toFixed(0)} s${p.slow ? ' (still slow)' : ''}` : ''}`);
+  const each = probes.map((p) => {
+    const wait = p.waitedMs > 0 ? `, ${p.lastUs.toFixed(0)} after waiting ${(p.waitedMs / 1000).toFixed(0)} s` : '';
+    return `run ${p.run} ${p.scenario}: ${p.firstUs.toFixed(0)} us/file${wait}${p.slow ? ' (slow)' : ''}`;
+  });
   return `empty files created before each small-file scenario (bench/create-probe.ts): ${each.join('; ')}`;
 }
 
