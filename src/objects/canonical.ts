@@ -19,7 +19,14 @@ function sortKeys(value: unknown): unknown {
   return out;
 }
 
+export type ObjectType = 'commit' | 'tree' | 'manifest';
+
 /** BLAKE3 of the canonical encoding, prefixed with a type tag so a tree can never equal a commit. */
-export function objectId(type: 'commit' | 'tree' | 'manifest', body: string): string {
-  return blake3HexOfString(`${type} ${Buffer.byteLength(body)}\0${body}`);
+export function objectId(type: ObjectType, body: string): string {
+  return objectIdOfLength(type, Buffer.byteLength(body), body);
+}
+
+/** objectId for a caller that knows the body's UTF-8 byte length without measuring it. */
+export function objectIdOfLength(type: ObjectType, byteLength: number, body: string): string {
+  return blake3HexOfString(`${type} ${byteLength}\0${body}`);
 }

@@ -97,9 +97,9 @@ export class ChunkReader {
       // rejection; the consumer still sees the error when it awaits this read.
       read.catch(() => undefined);
       pending.push(read);
-      if (pending.length > READ_AHEAD) yield await pending.shift()!;
+      if (pending.length > READ_AHEAD) yield pending.shift()!; // an async generator's yield awaits
     }
-    while (pending.length > 0) yield await pending.shift()!;
+    while (pending.length > 0) yield pending.shift()!;
   }
 
   private async *runs(hashes: readonly ChunkHash[]): AsyncGenerator<Run> {
